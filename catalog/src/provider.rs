@@ -149,6 +149,28 @@ impl TableScanner {
     }
 }
 
+/// A predicate `_healpix_29` ∈ ranges for statistics pruning, with at most
+/// `max_terms` ranges (the closest ones merged: a superset).
+fn cover_predicate(cover: &[Range<u64>], max_terms: usize) -> Option<Expr> {
+    use datafusion::prelude::{col, lit};
+    let mut r: Vec<Range<u64>> = cover.to_vec();
+    while r.len() > max_terms.max(1) {
+        // Merge across the smallest gap.
+        let i = (0..r.len() - 1)
+            .min_by_key(|&i| r[i + 1].start - r[i].end)
+            .expect("two ranges");
+        r[i].end = r[i + 1].end;
+        r.remove(i + 1);
+    }
+    r.into_iter()
+        .map(|x| {
+            col(HEALPIX_COLUMN)
+                .gt_eq(lit(x.start as i64))
+                .and(col(HEALPIX_COLUMN).lt(lit(x.end as i64)))
+        })
+        .reduce(|a, b| a.or(b))
+}
+
 /// `_healpix_29` ranges implied by a filter, or `None` if it does not
 /// constrain `_healpix_29` in a way we recognise.
 pub fn healpix_ranges(e: &Expr) -> Option<Vec<Range<u64>>> {
@@ -260,7 +282,13 @@ impl TableProvider for TableScanner {
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
         let mut source = ParquetSource::new(Arc::clone(&self.schema)).with_enable_page_index(true);
-        if let Some(pred) = conjunction(filters.to_vec()) {
+        // The cover also prunes row groups and pages (the reader uses the
+        // predicate for statistics; rows are filtered above the scan).
+        let mut prune: Vec<Expr> = filters.to_vec();
+        if let (Some(cover), TableKind::Hats) = (&self.cover, self.info.kind) {
+            prune.extend(cover_predicate(cover, 64));
+        }
+        if let Some(pred) = conjunction(prune) {
             let df_schema = DFSchema::try_from(self.schema.as_ref().clone())?;
             source = source.with_predicate(state.create_physical_expr(pred, &df_schema)?);
         }

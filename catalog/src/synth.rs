@@ -148,6 +148,7 @@ pub fn table_schema(t: SynthTable) -> (SchemaRef, TableMeta) {
 /// Galactic (l, b) in degrees → ICRS (ra, dec) in degrees.
 pub fn galactic_to_icrs(l: f64, b: f64) -> (f64, f64) {
     // Rows of the ICRS → galactic rotation (Hipparcos catalogue, vol. 1, §1.5.3).
+    #[allow(clippy::excessive_precision)]
     const A: [[f64; 3]; 3] = [
         [
             -0.054_875_560_416_215_4,
@@ -296,6 +297,10 @@ fn designation(ra: f64, dec: f64) -> String {
     format!("J{hh:02}{mm:02}{ss:04}{sign}{dd:02}{dm:02}{ds:03}")
 }
 
+/// A 2MASS-like row: oid, designation, ra, dec, J, and the Gaia match
+/// (source_id, distance in arcsec) if any.
+type TmassRow = (i64, String, f64, f64, f64, Option<(i64, f64)>);
+
 /// Generate one chunk of a table.
 pub fn generate_chunk(
     t: SynthTable,
@@ -320,7 +325,7 @@ pub fn generate_chunk(
             // does not divide it.
             let p: u64 = [2_654_435_761u64, 2_246_822_519, 3_266_489_917]
                 .into_iter()
-                .find(|p| rows_total % p != 0)
+                .find(|p| !rows_total.is_multiple_of(*p))
                 .expect("one of three primes");
             for s in &stars {
                 sid.append_value(((s.hpx12 << 35) | s.row) as i64);
@@ -415,7 +420,7 @@ pub fn generate_chunk(
             // A Gaia star brighter than G = 17 has a 2MASS counterpart 90% of
             // the time, offset by ~0.1"; every 8th row also adds a 2MASS-only
             // source somewhere else.
-            let mut tm: Vec<(i64, String, f64, f64, f64, Option<(i64, f64)>)> = Vec::new();
+            let mut tm: Vec<TmassRow> = Vec::new();
             for s in &stars {
                 let matched = s.g < 17.0 && rng.random::<f64>() < 0.9;
                 if matched {

@@ -243,7 +243,7 @@ impl Source for GaiaBinSource {
                     // Re-read the rest next time.
                     let rest = (n - i) as u64;
                     self.remaining += rest - 1;
-                    self.reader.seek_relative(36 * (rest as i64 - 1))?;
+                    self.reader.seek_relative(-36 * (rest as i64 - 1))?;
                     self.record += i as u64 + 1;
                     return Ok(Some(self.finish(first_line, sid, ra, dec, mags)?));
                 }
