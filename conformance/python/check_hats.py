@@ -5,7 +5,7 @@ with the original real-data file, parsed independently here.
 usage: check_hats.py TABLE_DIR gaia|hip2 RAW_FILE
 Prints a JSON summary; exits non-zero on any difference.
 """
-import json, struct, sys
+import json, os, struct, sys
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,16 @@ else:
     ref = pd.DataFrame(rows)
     key, exact, close = "hip", ["hip", "parallax", "pmra", "pmdec", "hpmag", "b_v", "v_i"], ["ra", "dec"]
 
+# The MOC 2.0 coverage, read by mocpy: every row inside, same sky fraction.
+import astropy.units as u
+from mocpy import MOC
+moc = MOC.from_fits(os.path.join(table_dir, "coverage.moc.fits"))
+inside = moc.contains_lonlat(got["ra"].to_numpy(dtype="f8") * u.deg, got["dec"].to_numpy(dtype="f8") * u.deg)
+if not inside.all():
+    fail.append(f"{int((~inside).sum())} rows outside coverage.moc.fits")
+if abs(moc.sky_fraction - float(info.moc_sky_fraction)) > 1e-4:
+    fail.append(f"MOC sky fraction {moc.sky_fraction} but moc_sky_fraction={info.moc_sky_fraction}")
+
 got = got.sort_values(key).reset_index(drop=True)
 ref = ref.sort_values(key).reset_index(drop=True)
 if len(got) != len(ref):
@@ -71,6 +81,6 @@ else:
         if d.max() > 1e-12:
             fail.append(f"column {c}: max difference {d.max()} deg")
 
-print(json.dumps({"rows": int(len(got)), "partitions": len(pixels), "catalog_type": str(info.catalog_type),
+print(json.dumps({"rows": int(len(got)), "partitions": len(pixels), "moc_sky_fraction": moc.sky_fraction, "catalog_type": str(info.catalog_type),
                   "total_rows": info.total_rows, "ra_column": info.ra_column, "failures": fail}))
 sys.exit(1 if fail else 0)

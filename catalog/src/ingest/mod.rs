@@ -823,6 +823,16 @@ fn build_table(
         return Err(e);
     }
     let rows_read = rows_read.load(Ordering::Relaxed);
+    let kept = histogram
+        .as_ref()
+        .map(|h| h.total())
+        .unwrap_or_else(|| written.iter().map(|(f, _)| f.rows).sum());
+    if kept == 0 {
+        let rejected = rejects.as_ref().map(|r| r.count()).unwrap_or(0);
+        return Err(CatalogError::Invalid(format!(
+            "no rows to store: {rows_read} rows read, {rejected} rejected; the table is left as it was"
+        )));
+    }
 
     // Phase 2: partition and write (HATS tables).
     let mut max_order = 0;

@@ -192,12 +192,11 @@ impl CsvSource {
             Some(d) => {
                 for f in &d.fields {
                     if !names.iter().any(|n| n.eq_ignore_ascii_case(&f.name)) {
-                        return Err(CatalogError::Metadata(format!(
-                            "--metadata names column {}, which {} does not have; its columns are: {}",
-                            f.name,
-                            file,
-                            names.join(", ")
-                        )));
+                        return Err(crate::votable::unknown_declared_column(
+                            &f.name,
+                            &file,
+                            names.iter().map(String::as_str),
+                        ));
                     }
                 }
                 names.iter().map(|n| d.field(n).cloned()).collect()
@@ -250,7 +249,7 @@ impl CsvSource {
                 overlay(&mut fm, &c.unit, &c.ucd, &c.utype, &c.xtype, &c.description);
             }
             if let Some(d) = &declared[i] {
-                overlay(&mut fm, &d.unit, &d.ucd, &d.utype, &d.xtype, &d.description);
+                fm.overlay(d);
             }
             fields.push(field);
             metas.push(fm);

@@ -69,30 +69,7 @@ impl ParquetSource {
             _ => derived,
         };
         if let Some(decl) = &opts.declared {
-            for d in &decl.fields {
-                let Some(f) = meta
-                    .fields
-                    .iter_mut()
-                    .find(|f| f.name.eq_ignore_ascii_case(&d.name))
-                else {
-                    let names: Vec<_> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-                    return Err(CatalogError::Metadata(format!(
-                        "--metadata names column {}, which {name} does not have; its columns are: {}",
-                        d.name,
-                        names.join(", ")
-                    )));
-                };
-                *f = FieldMeta {
-                    name: f.name.clone(),
-                    datatype: f.datatype.clone(),
-                    arraysize: f.arraysize.clone(),
-                    null: f.null.clone(),
-                    ..d.clone()
-                };
-            }
-            if decl.description.is_some() {
-                meta.description = decl.description.clone();
-            }
+            meta.apply_declared(decl, &name)?;
         }
         let reader = builder.with_batch_size(opts.batch_rows()).build()?;
         Ok(ParquetSource {

