@@ -419,3 +419,37 @@ async fn every_input_format_gives_the_same_table() {
         .unwrap();
     assert_eq!(ids_and_positions(&root, "test.from_parquet").await, want);
 }
+
+#[tokio::test]
+async fn a_small_memory_budget_gives_the_same_table() {
+    let dir = tempfile::tempdir().unwrap();
+    // A dense cluster: many partitions inside one spill bucket.
+    let mut text = csv_text();
+    for i in 0..400 {
+        let f = i as f64;
+        text.push_str(&format!(
+            "{},{},{},10\n",
+            10_000 + i,
+            150.0 + (f * 0.013) % 0.5,
+            20.0 + (f * 0.007) % 0.5
+        ));
+    }
+    let input = write(dir.path(), "stars.csv", &text);
+    let root = CatalogRoot::open(&dir.path().join("cat").to_string_lossy()).unwrap();
+    ingest_files(&root, opts("roomy"), vec![input.clone()])
+        .await
+        .unwrap();
+    // Buckets bigger than the budget are re-routed to one spill file per
+    // partition before sorting.
+    let mut o = opts("tight");
+    o.memory_rows = 10;
+    o.max_rows_per_partition = 20;
+    o.threads = 1;
+    let r = ingest_files(&root, o, vec![input]).await.unwrap();
+    assert_eq!(r.rows, stars().len() as u64 + 400);
+    assert!(r.files > 30, "{} files", r.files);
+    assert_eq!(
+        ids_and_positions(&root, "test.tight").await,
+        ids_and_positions(&root, "test.roomy").await
+    );
+}
