@@ -445,6 +445,8 @@ async fn a_small_memory_budget_gives_the_same_table() {
     o.memory_rows = 10;
     o.max_rows_per_partition = 20;
     o.threads = 1;
+    // Many small input batches: spill messages concatenate many sorted runs.
+    o.batch_rows = 7;
     let r = ingest_files(&root, o, vec![input]).await.unwrap();
     assert_eq!(r.rows, stars().len() as u64 + 400);
     assert!(r.files > 30, "{} files", r.files);

@@ -49,7 +49,7 @@ pub const DEFAULT_MAX_ROWS: u64 = 1_000_000;
 /// Default deepest partition order (and order of the histogram and MOC).
 pub const DEFAULT_MAX_ORDER: u8 = 10;
 /// Default rows phase 2 sorts in memory at once.
-pub const DEFAULT_MEMORY_ROWS: usize = 2_000_000;
+pub const DEFAULT_MEMORY_ROWS: usize = 1_000_000;
 
 /// Position column names recognised when `--ra/--dec` are not given
 /// (case-insensitive), in order of preference.
@@ -93,6 +93,8 @@ pub struct IngestOptions {
     pub memory_rows: usize,
     /// Worker threads (0 = all cores).
     pub threads: usize,
+    /// Rows per batch read from the inputs (0 = the readers' default).
+    pub batch_rows: usize,
     /// Show a progress bar on stderr.
     pub progress: bool,
     /// Local scratch directory for spill files when the root is remote.
@@ -117,6 +119,7 @@ impl IngestOptions {
             row_group_rows: write::DEFAULT_ROW_GROUP_ROWS,
             memory_rows: DEFAULT_MEMORY_ROWS,
             threads: 0,
+            batch_rows: 0,
             progress: false,
             tmp_dir: None,
         }
@@ -199,7 +202,7 @@ pub async fn ingest_files(
         None => None,
     };
     let read = ReadOptions {
-        batch_rows: 0,
+        batch_rows: opts.batch_rows,
         declared: opts.metadata.clone(),
         rejects: rejects.clone(),
     };
@@ -1033,7 +1036,8 @@ fn write_unit(
         > = HashMap::new();
         for f in &files {
             for b in spill::stream_spill(f)? {
-                let b = b?;
+                // A spill message concatenates sorted runs: sort it first.
+                let b = spill::sort_by_healpix(&b?)?;
                 for (k, part) in split_by_partitions(&b, &unit.partitions) {
                     let w = match writers.entry(k) {
                         std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
@@ -1090,7 +1094,7 @@ fn split_by_partitions(
 ) -> Vec<(usize, RecordBatch)> {
     let hpx = spill::healpix_values(batch);
     let mut out = Vec::new();
-    // Spill batches are sorted within themselves.
+    // The batch must be sorted by _healpix_29.
     for (k, (p, _)) in partitions.iter().enumerate() {
         let r = p.range29();
         let s = hpx.partition_point(|&v| (v as u64) < r.start);

@@ -5,7 +5,8 @@
 //! Each incoming batch is sorted by `_healpix_29`, cut into runs per bucket
 //! (zero-copy slices) and buffered; a bucket's buffer is written as one IPC
 //! message when it reaches [`FLUSH_ROWS`], and all buffers are written when
-//! the worker holds more than [`MAX_PENDING_ROWS`], which bounds memory.
+//! the worker holds more than [`MAX_PENDING_ROWS`], which bounds memory. A
+//! message is thus a concatenation of sorted runs, not sorted as a whole.
 
 use std::collections::HashMap;
 use std::fs::File;
