@@ -539,7 +539,7 @@ fn render_row(batch: &RecordBatch, i: usize) -> String {
 }
 
 /// Compute `_healpix_29` for an aligned batch, dealing with bad positions;
-/// returns the stored-schema batch sorted by `_healpix_29`.
+/// returns the batch in the stored schema.
 fn index_batch(
     batch: RecordBatch,
     pos: (usize, usize),
@@ -614,7 +614,7 @@ fn index_batch(
     let mut cols: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(hpx))];
     cols.extend(batch.columns().iter().cloned());
     let out = RecordBatch::try_new(Arc::clone(stored), cols)?;
-    Ok(Some(spill::sort_by_healpix(&out)?))
+    Ok(Some(out))
 }
 
 fn progress(enabled: bool, template: &str) -> ProgressBar {
@@ -775,7 +775,7 @@ fn build_table(
                                     for &v in spill::healpix_values(&b) {
                                         h.add(v as u64);
                                     }
-                                    sp.push_sorted(&b)?;
+                                    sp.push(&b)?;
                                 }
                             }
                             _ => plain.push(batch)?,

@@ -2,8 +2,8 @@
 //! HEALPix bucket per worker, so that phase 2 can assemble each partition
 //! without holding the whole input in memory.
 //!
-//! Each incoming batch is sorted by `_healpix_29`, cut into runs per bucket
-//! (zero-copy slices) and buffered; a bucket's buffer is written as one IPC
+//! The rows of each incoming batch are copied out per bucket (in
+//! `_healpix_29` order) and buffered; a bucket's buffer is written as one IPC
 //! message when it reaches [`FLUSH_ROWS`], and all buffers are written when
 //! the worker holds more than [`MAX_PENDING_ROWS`], which bounds memory. A
 //! message is thus a concatenation of sorted runs, not sorted as a whole.
@@ -67,21 +67,24 @@ impl Spiller {
         })
     }
 
-    /// Add a batch sorted by `_healpix_29`.
-    pub fn push_sorted(&mut self, batch: &RecordBatch) -> Result<()> {
+    /// Add a batch (any row order). Its rows are copied per bucket, so a
+    /// buffered bucket never pins the memory of a whole input batch.
+    pub fn push(&mut self, batch: &RecordBatch) -> Result<()> {
+        let order = sort_to_indices(batch.column(0), None, None)?;
         let hpx = healpix_values(batch);
         let shift = 2 * (INDEX_ORDER - self.order) as u32;
+        let idx = order.values();
         let mut start = 0usize;
-        while start < hpx.len() {
-            let bucket = (hpx[start] as u64) >> shift;
+        while start < idx.len() {
+            let bucket = (hpx[idx[start] as usize] as u64) >> shift;
             let end_value = ((bucket + 1) << shift) as i64;
-            let end = start + hpx[start..].partition_point(|&v| v < end_value);
-            let slice = batch.slice(start, end - start);
+            let end = start + idx[start..].partition_point(|&i| hpx[i as usize] < end_value);
+            let rows = take_record_batch(batch, &order.slice(start, end - start))?;
             let e = self
                 .pending
                 .entry(bucket)
                 .or_insert_with(|| (Vec::new(), 0));
-            e.0.push(slice);
+            e.0.push(rows);
             e.1 += end - start;
             self.pending_rows += end - start;
             if e.1 >= FLUSH_ROWS {
