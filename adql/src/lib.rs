@@ -1,8 +1,18 @@
 //! # astrolake-adql
 //!
-//! ADQL 2.1 → DataFusion: parse → check against table metadata → translate
-//! to a logical plan, with spatial predicates turned into HEALPix covers
-//! pushed into `astrolake_catalog::provider::TableScanner::with_cover`.
+//! ADQL 2.1 → DataFusion, as separate stages that can each be tested alone:
 //!
-//! Not written yet (issue 4). Until then `astrolake query` runs plain
-//! DataFusion SQL.
+//! ```text
+//!  ADQL text ──parse──► AST (sqlparser, ADQL dialect) ──check──► annotated query
+//!            ──translate──► DataFusion LogicalPlan (spatial predicates → HEALPix
+//!                           covers pushed into astrolake_catalog::provider::TableScanner)
+//! ```
+//!
+//! Implemented so far: the **parse** stage ([`parse()`]), measured against the
+//! IVOA lyonetia corpus (`conformance/tests/adql_corpus.rs`). The check and
+//! translate stages are issue 4's remaining work; until then
+//! `astrolake query` runs plain DataFusion SQL.
+
+pub mod parse;
+
+pub use parse::{parse, AdqlDialect, ParseError};
