@@ -568,6 +568,23 @@ impl SynthSource {
     }
 }
 
+impl SynthSource {
+    /// [`SynthSource::split`] as ingest inputs.
+    pub fn openers(
+        table: SynthTable,
+        seed: u64,
+        rows_total: u64,
+        parts: u64,
+    ) -> Vec<crate::ingest::SourceOpener> {
+        Self::split(table, seed, rows_total, parts)
+            .into_iter()
+            .map(|s| {
+                Box::new(move || Ok(Box::new(s) as Box<dyn Source>)) as crate::ingest::SourceOpener
+            })
+            .collect()
+    }
+}
+
 impl Source for SynthSource {
     fn name(&self) -> &str {
         &self.name

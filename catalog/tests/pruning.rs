@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, Int64Array};
 use astrolake_catalog::healpix::{cone_cover, ranges_overlap};
-use astrolake_catalog::ingest::{ingest_sources, IngestOptions, SourceOpener};
-use astrolake_catalog::input::Source;
+use astrolake_catalog::ingest::{ingest_sources, IngestOptions};
 use astrolake_catalog::instrument::CountingStore;
 use astrolake_catalog::store::Catalog;
 use astrolake_catalog::synth::{SynthSource, SynthTable};
@@ -45,10 +44,7 @@ async fn healpix_range_scan_opens_only_covered_files() {
     let root = CatalogRoot::open(&dir.path().to_string_lossy()).unwrap();
     let mut o = IngestOptions::new("gaia", "gaia_source");
     o.max_rows_per_partition = (n / 40).max(1000);
-    let openers: Vec<SourceOpener> = SynthSource::split(SynthTable::GaiaSource, 11, n, 8)
-        .into_iter()
-        .map(|s| Box::new(move || Ok(Box::new(s) as Box<dyn Source>)) as SourceOpener)
-        .collect();
+    let openers = SynthSource::openers(SynthTable::GaiaSource, 11, n, 8);
     let report = ingest_sources(&root, o, openers, None).await.unwrap();
     assert_eq!(report.rows, n);
 

@@ -4,8 +4,7 @@
 mod common;
 
 use arrow::array::{Array, Float64Array, Int64Array};
-use astrolake_catalog::ingest::{ingest_sources, IngestOptions, SourceOpener};
-use astrolake_catalog::input::Source;
+use astrolake_catalog::ingest::{ingest_sources, IngestOptions};
 use astrolake_catalog::store::Catalog;
 use astrolake_catalog::synth::{SynthSource, SynthTable};
 use astrolake_catalog::CatalogRoot;
@@ -16,10 +15,7 @@ async fn hpx5_aggregate_equals_duckdb() {
     let root = CatalogRoot::open(&dir.path().to_string_lossy()).unwrap();
     let mut o = IngestOptions::new("gaia", "gaia_source");
     o.max_rows_per_partition = 50_000;
-    let openers: Vec<SourceOpener> = SynthSource::split(SynthTable::GaiaSource, 5, 400_000, 4)
-        .into_iter()
-        .map(|s| Box::new(move || Ok(Box::new(s) as Box<dyn Source>)) as SourceOpener)
-        .collect();
+    let openers = SynthSource::openers(SynthTable::GaiaSource, 5, 400_000, 4);
     ingest_sources(&root, o, openers, None).await.unwrap();
 
     // The seed's query, verbatim: bigint / bigint is integer division.

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use arrow::array::{Array, Float64Array, Int64Array};
 use astrolake_catalog::healpix::cone_cover;
 use astrolake_catalog::ingest::{ingest_sources, IngestOptions, SourceOpener};
-use astrolake_catalog::input::Source;
 use astrolake_catalog::instrument::CountingStore;
 use astrolake_catalog::store::Catalog;
 use astrolake_catalog::synth::{SynthSource, SynthTable};
@@ -53,10 +52,7 @@ fn start_moto() -> (Server, String) {
 }
 
 fn synth(rows: u64, seed: u64) -> Vec<SourceOpener> {
-    SynthSource::split(SynthTable::GaiaSource, seed, rows, 4)
-        .into_iter()
-        .map(|s| Box::new(move || Ok(Box::new(s) as Box<dyn Source>)) as SourceOpener)
-        .collect()
+    SynthSource::openers(SynthTable::GaiaSource, seed, rows, 4)
 }
 
 async fn aggregate(root: &CatalogRoot) -> Vec<(i64, i64, f64)> {

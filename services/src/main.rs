@@ -234,13 +234,7 @@ async fn run_synth(root: &CatalogRoot, a: &SynthArgs) -> Result<()> {
         let parts = 4 * std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2) as u64;
-        let openers: Vec<ingest::SourceOpener> = SynthSource::split(t, a.seed, a.rows, parts)
-            .into_iter()
-            .map(|s| {
-                Box::new(move || Ok(Box::new(s) as Box<dyn astrolake_catalog::input::Source>))
-                    as ingest::SourceOpener
-            })
-            .collect();
+        let openers = SynthSource::openers(t, a.seed, a.rows, parts);
         let report = ingest::ingest_sources(root, o, openers, None).await?;
         print_report(&report);
     }
