@@ -73,6 +73,7 @@ impl TableScanner {
                 schema.fields().len()
             )));
         }
+        let schema = with_field_metadata(&schema, &meta);
         Ok(TableScanner {
             root: root.clone(),
             dir: dir.to_string(),
@@ -250,6 +251,37 @@ pub fn healpix_ranges(e: &Expr) -> Option<Vec<Range<u64>>> {
     }
 }
 
+/// The schema with each field's sidecar metadata (unit, ucd, utype, xtype,
+/// description) as Arrow field metadata, so it follows columns through
+/// query plans.
+pub fn with_field_metadata(schema: &SchemaRef, meta: &TableMeta) -> SchemaRef {
+    let fields: Vec<arrow::datatypes::Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let mut md = f.metadata().clone();
+            if let Some(m) = meta.field(f.name()) {
+                for (k, v) in [
+                    ("unit", &m.unit),
+                    ("ucd", &m.ucd),
+                    ("utype", &m.utype),
+                    ("xtype", &m.xtype),
+                    ("description", &m.description),
+                ] {
+                    if let Some(v) = v.as_ref().filter(|v| !v.is_empty()) {
+                        md.insert(k.to_string(), v.clone());
+                    }
+                }
+            }
+            f.as_ref().clone().with_metadata(md)
+        })
+        .collect();
+    Arc::new(arrow::datatypes::Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    ))
+}
+
 #[async_trait]
 impl TableProvider for TableScanner {
     fn schema(&self) -> SchemaRef {
@@ -281,7 +313,18 @@ impl TableProvider for TableScanner {
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
-        let mut source = ParquetSource::new(Arc::clone(&self.schema)).with_enable_page_index(true);
+        // Footers and page indexes are cached in the runtime (shared by the
+        // queries of a server), so repeated cones do not re-read them.
+        let runtime = state.runtime_env();
+        let store = runtime.object_store(self.root.object_store_url())?;
+        let factory =
+            datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory::new(
+                store,
+                runtime.cache_manager.get_file_metadata_cache(),
+            );
+        let mut source = ParquetSource::new(Arc::clone(&self.schema))
+            .with_enable_page_index(true)
+            .with_parquet_file_reader_factory(Arc::new(factory));
         // The cover also prunes row groups and pages (the reader uses the
         // predicate for statistics; rows are filtered above the scan).
         let mut prune: Vec<Expr> = filters.to_vec();
