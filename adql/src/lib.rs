@@ -3,16 +3,57 @@
 //! ADQL 2.1 → DataFusion, as separate stages that can each be tested alone:
 //!
 //! ```text
-//!  ADQL text ──parse──► AST (sqlparser, ADQL dialect) ──check──► annotated query
-//!            ──translate──► DataFusion LogicalPlan (spatial predicates → HEALPix
-//!                           covers pushed into astrolake_catalog::provider::TableScanner)
+//!  ADQL text ──parse──► AST (sqlparser, ADQL dialect)           parse::parse
+//!            ──check──► the same AST, validated against tables   check::check
+//!            ──translate──► DataFusion LogicalPlan               translate::translate
+//!            ──execute──► Arrow record batches (streamed)        execute
 //! ```
 //!
-//! Implemented so far: the **parse** stage ([`parse()`]), measured against the
-//! IVOA lyonetia corpus (`conformance/tests/adql_corpus.rs`). The check and
-//! translate stages are issue 4's remaining work; until then
-//! `astrolake query` runs plain DataFusion SQL.
+//! * [`parse()`] knows only the language: syntax errors give line and
+//!   column.
+//! * [`check::check`] knows the tables ([`Tables`]): unknown tables and
+//!   columns (all at once, with suggestions), unknown functions, arity,
+//!   argument kinds, geometry misuse, reserved words.
+//! * [`translate::translate`] rewrites the AST into DataFusion SQL: ADQL
+//!   functions become DataFusion functions and the geometry UDFs of
+//!   [`udf`] (exact spherical math in [`geometry`]); spatial conditions
+//!   become HEALPix covers pushed into the catalogue's table provider;
+//!   positional joins become HEALPix-bucketed equi-joins; result columns
+//!   carry units, UCDs and descriptions from the table sidecars.
+//! * [`plan`] and [`execute`] run the stages in order.
 
+pub mod check;
+pub mod error;
+pub mod functions;
+pub mod geometry;
 pub mod parse;
+pub mod tables;
+pub mod translate;
+pub mod udf;
+pub mod units;
 
+pub use check::{check, check_language, Checked};
+pub use error::{AdqlError, Pos, Problem, Result};
 pub use parse::{parse, AdqlDialect, ParseError};
+pub use tables::{TableEntry, Tables};
+pub use translate::{translate, Translated};
+
+use datafusion::execution::SendableRecordBatchStream;
+
+/// Parse, check and translate an ADQL query.
+pub async fn plan(adql: &str, tables: &Tables) -> Result<Translated> {
+    let query = parse(adql)?;
+    let checked = check(query, tables)?;
+    translate(checked, tables).await
+}
+
+/// Plan and start an ADQL query; the stream yields its rows.
+pub async fn execute(
+    adql: &str,
+    tables: &Tables,
+) -> Result<(Translated, SendableRecordBatchStream)> {
+    let t = plan(adql, tables).await?;
+    let df = datafusion::dataframe::DataFrame::new(t.ctx.state(), t.plan.clone());
+    let stream = df.execute_stream().await?;
+    Ok((t, stream))
+}

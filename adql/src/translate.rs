@@ -1,0 +1,1452 @@
+//! The translate stage: a checked ADQL query → a DataFusion logical plan.
+//!
+//! The ADQL AST is rewritten into the SQL DataFusion plans, in passes over
+//! the whole query (every SELECT, nested ones included):
+//!
+//! 1. **names**: unnamed computed output columns get ADQL-style names
+//!    (`distance`, `count`, …);
+//! 2. **spatial**: in each SELECT, AND-ed conditions
+//!    `1=CONTAINS(POINT(ra,dec), shape)`, `1=INTERSECTS(…)` and
+//!    `DISTANCE(…) < r` on a table's position columns give that table a
+//!    HEALPix cover (files, row groups and pages outside it are never
+//!    read); the same conditions between two tables
+//!    (`CIRCLE(b.ra, b.dec, r)` around `a`'s point) make a positional join
+//!    an equi-join on HEALPix cells at an order chosen from `r` (one cell
+//!    for `a`'s row, the cells overlapping the circle for `b`'s row), so it
+//!    never becomes a cross product. The exact predicate always stays.
+//! 3. **functions**: ADQL functions become DataFusion functions and the
+//!    geometry UDFs of [`crate::udf`]; identifiers take the stored case;
+//! 4. **tables**: names resolve to the registered tables (or their
+//!    covered views), TOP becomes LIMIT.
+
+use std::collections::HashMap;
+use std::ops::{ControlFlow, Range};
+use std::sync::Arc;
+
+use astrolake_catalog::votable::FieldMeta;
+use datafusion::arrow::datatypes::DataType as ArrowType;
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use sqlparser::ast::{
+    BinaryOperator, DataType, ExcludeSelectItem, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentList, FunctionArguments, Ident, JoinConstraint, JoinOperator, LimitClause,
+    ObjectName, Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Spanned,
+    Statement, TableAlias, TableFactor, TableWithJoins, TopQuantity, Value, ValueWithSpan,
+    VisitMut, VisitorMut,
+};
+
+use crate::check::{ident_parts, Checked};
+use crate::error::{AdqlError, Pos, Problem, Result};
+use crate::geometry::{self, Geom};
+use crate::tables::{TableEntry, Tables};
+
+/// Metadata keys of result fields (Arrow field metadata).
+pub mod keys {
+    /// Unit (VOUnits).
+    pub const UNIT: &str = "unit";
+    /// UCD.
+    pub const UCD: &str = "ucd";
+    /// Utype.
+    pub const UTYPE: &str = "utype";
+    /// DALI xtype.
+    pub const XTYPE: &str = "xtype";
+    /// Description.
+    pub const DESCRIPTION: &str = "description";
+}
+
+/// A translated query, ready to execute.
+pub struct Translated {
+    /// The session the plan was made in (tables and UDFs registered).
+    pub ctx: SessionContext,
+    /// The logical plan.
+    pub plan: LogicalPlan,
+    /// Result columns with their metadata, in order.
+    pub columns: Vec<FieldMeta>,
+    /// HEALPix covers pushed into tables: (`schema.table`, number of
+    /// ranges), for explanations and tests.
+    pub covers: Vec<(String, usize)>,
+    /// Positional joins planned as HEALPix-bucketed joins: (order, radius).
+    pub positional_joins: Vec<(u8, f64)>,
+}
+
+impl std::fmt::Debug for Translated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Translated")
+            .field("plan", &self.plan)
+            .field("covers", &self.covers)
+            .field("positional_joins", &self.positional_joins)
+            .finish()
+    }
+}
+
+/// Translate a checked query into a DataFusion plan over `tables`.
+pub async fn translate(checked: Checked, tables: &Tables) -> Result<Translated> {
+    let Checked {
+        mut query,
+        relations,
+    } = checked;
+    let entries: Vec<usize> = {
+        let mut v: Vec<usize> = relations.iter().filter_map(|r| r.entry).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let mut t = Translator {
+        tables,
+        entries,
+        covers: Vec::new(),
+        joins: Vec::new(),
+        cells: 0,
+        problems: Vec::new(),
+    };
+    name_outputs(&mut query);
+    let hints = output_hints(&query);
+    bare_joins(&mut query);
+    let _ = query.visit(&mut SpatialPass(&mut t));
+    let _ = query.visit(&mut Functions(&mut t));
+    let _ = query.visit(&mut TablesPass(&mut t));
+    top_to_limit(&mut query);
+    if !t.problems.is_empty() {
+        return Err(AdqlError::Invalid(t.problems));
+    }
+
+    let config = SessionConfig::new()
+        .with_information_schema(false)
+        .set_bool("datafusion.sql_parser.enable_ident_normalization", true);
+    let ctx = SessionContext::new_with_config_rt(config, Arc::clone(tables.runtime()));
+    crate::udf::register(&ctx);
+    let catalog = ctx.catalog("datafusion").expect("default catalog");
+    for &i in &t.entries {
+        let e = &tables.entries()[i];
+        let sp = match catalog.schema(&e.schema) {
+            Some(sp) => sp,
+            None => {
+                let sp: Arc<dyn SchemaProvider> = Arc::new(MemorySchemaProvider::new());
+                catalog.register_schema(&e.schema, Arc::clone(&sp))?;
+                sp
+            }
+        };
+        sp.register_table(e.name.clone(), Arc::clone(&e.provider))?;
+    }
+    let mut covers = Vec::new();
+    for (n, (i, ranges)) in t.covers.iter().enumerate() {
+        let e = &tables.entries()[*i];
+        let scanner = e.scanner.as_ref().expect("covers only for scanners");
+        let view = scanner.with_cover(ranges.clone());
+        covers.push((e.qualified(), ranges.len()));
+        ctx.register_table(cover_name(n).as_str(), Arc::new(view))?;
+    }
+    let stmt = datafusion::sql::parser::Statement::Statement(Box::new(Statement::Query(query)));
+    let plan = ctx.state().statement_to_plan(stmt).await?;
+    let columns = plan
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut m = field_meta(f);
+            if let Some(Some((xtype, unit))) = hints.get(i) {
+                if m.xtype.is_none() {
+                    m.xtype = xtype.map(str::to_string);
+                }
+                if m.unit.is_none() {
+                    m.unit = unit.map(str::to_string);
+                }
+                if m.xtype.is_some() {
+                    m.arraysize = Some("*".into());
+                }
+            }
+            m
+        })
+        .collect();
+    Ok(Translated {
+        ctx,
+        plan,
+        columns,
+        covers,
+        positional_joins: t.joins,
+    })
+}
+
+fn cover_name(n: usize) -> String {
+    format!("__cover_{n}")
+}
+
+/// Column metadata of a result field: its data type and what the plan
+/// carried from the table sidecars (units, UCDs, …).
+pub fn field_meta(f: &datafusion::arrow::datatypes::Field) -> FieldMeta {
+    let mut m = FieldMeta::from_arrow(f);
+    let md = f.metadata();
+    let get = |k: &str| md.get(k).filter(|v| !v.is_empty()).cloned();
+    m.unit = get(keys::UNIT).or(m.unit);
+    m.ucd = get(keys::UCD).or(m.ucd);
+    m.utype = get(keys::UTYPE).or(m.utype);
+    m.xtype = get(keys::XTYPE).or(m.xtype);
+    m.description = get(keys::DESCRIPTION).or(m.description);
+    if m.xtype.is_some() && matches!(f.data_type(), ArrowType::List(_)) {
+        m.arraysize = Some("*".into());
+    }
+    m
+}
+
+struct Translator<'a> {
+    tables: &'a Tables,
+    /// Stored tables the query names.
+    entries: Vec<usize>,
+    covers: Vec<(usize, Vec<Range<u64>>)>,
+    joins: Vec<(u8, f64)>,
+    cells: usize,
+    problems: Vec<Problem>,
+}
+
+fn func_name(f: &Function) -> String {
+    f.name.to_string().to_ascii_uppercase()
+}
+
+/// A call's plain arguments (a geometry constructor's leading
+/// coordinate-system string dropped).
+fn args_of(f: &Function) -> Vec<&Expr> {
+    let mut args: Vec<&Expr> = match &f.args {
+        FunctionArguments::List(l) => l
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if crate::functions::takes_coordsys(&func_name(f)) {
+        if let Some(first) = args.first() {
+            if matches!(first, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_) | Value::Null))
+            {
+                args.remove(0);
+            }
+        }
+    }
+    args
+}
+
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
+}
+
+fn num(x: f64) -> Expr {
+    Expr::Value(ValueWithSpan::from(Value::Number(format!("{x:?}"), false)))
+}
+
+fn strip(e: &Expr) -> &Expr {
+    match e {
+        Expr::Nested(i) => strip(i),
+        e => e,
+    }
+}
+
+/// A constant number (literals, signs, + - * /, PI()).
+fn const_num(e: &Expr) -> Option<f64> {
+    match strip(e) {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse().ok(),
+            _ => None,
+        },
+        Expr::UnaryOp { op, expr } => {
+            let x = const_num(expr)?;
+            match op {
+                sqlparser::ast::UnaryOperator::Minus => Some(-x),
+                sqlparser::ast::UnaryOperator::Plus => Some(x),
+                _ => None,
+            }
+        }
+        Expr::BinaryOp { left, op, right } => {
+            let (a, b) = (const_num(left)?, const_num(right)?);
+            match op {
+                BinaryOperator::Plus => Some(a + b),
+                BinaryOperator::Minus => Some(a - b),
+                BinaryOperator::Multiply => Some(a * b),
+                BinaryOperator::Divide if b != 0.0 => Some(a / b),
+                _ => None,
+            }
+        }
+        Expr::Function(f) => {
+            let args: Vec<f64> = args_of(f)
+                .into_iter()
+                .map(const_num)
+                .collect::<Option<_>>()?;
+            match (func_name(f).as_str(), &args[..]) {
+                ("PI", []) => Some(std::f64::consts::PI),
+                ("RADIANS", [x]) => Some(x.to_radians()),
+                ("DEGREES", [x]) => Some(x.to_degrees()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+    .filter(|x| x.is_finite())
+}
+
+/// A constant geometry.
+fn const_geom(e: &Expr) -> Option<Geom> {
+    let Expr::Function(f) = strip(e) else {
+        return None;
+    };
+    let args = args_of(f);
+    let nums = |a: &[&Expr]| -> Option<Vec<f64>> { a.iter().map(|e| const_num(e)).collect() };
+    let point = |e: &Expr| match const_geom(e)? {
+        Geom::Point { lon, lat } => Some((lon, lat)),
+        _ => None,
+    };
+    match func_name(f).as_str() {
+        "POINT" => match nums(&args)?[..] {
+            [lon, lat] => Some(Geom::Point { lon, lat }),
+            _ => None,
+        },
+        "CIRCLE" => match args[..] {
+            [p, r] => {
+                let (lon, lat) = point(p)?;
+                Some(Geom::Circle {
+                    lon,
+                    lat,
+                    radius: const_num(r)?,
+                })
+            }
+            _ => match nums(&args)?[..] {
+                [lon, lat, radius] => Some(Geom::Circle { lon, lat, radius }),
+                _ => None,
+            },
+        },
+        "BOX" => {
+            let (lon, lat, w, h) = match args[..] {
+                [p, w, h] => {
+                    let (lon, lat) = point(p)?;
+                    (lon, lat, const_num(w)?, const_num(h)?)
+                }
+                _ => match nums(&args)?[..] {
+                    [lon, lat, w, h] => (lon, lat, w, h),
+                    _ => return None,
+                },
+            };
+            Geom::new_box(lon, lat, w, h).ok()
+        }
+        "POLYGON" => {
+            let v: Vec<(f64, f64)> = if args.iter().all(|a| point(a).is_some()) {
+                args.iter().map(|a| point(a).expect("checked")).collect()
+            } else {
+                nums(&args)?.chunks(2).map(|c| (c[0], c[1])).collect()
+            };
+            Geom::polygon(v).ok()
+        }
+        "REGION" => match strip(args.first()?) {
+            Expr::Value(v) => match &v.value {
+                Value::SingleQuotedString(s) => geometry::parse_stcs(s).ok(),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A table reference of one SELECT's FROM.
+#[derive(Debug, Clone)]
+struct Ref {
+    /// Name that qualifies its columns (lower-case for regular identifiers).
+    qualifier: Ident,
+    /// Other names (table name, schema.table) when it has no alias.
+    names: Vec<String>,
+    entry: Option<usize>,
+    /// Under an outer join's nullable side or preserved side: covers from ON
+    /// are not safe.
+    outer: bool,
+}
+
+fn qualifier_of(tf: &TableFactor) -> Option<(Ident, Vec<String>, Option<&ObjectName>)> {
+    match tf {
+        TableFactor::Table { name, alias, .. } => {
+            let parts = ident_parts(name);
+            let last = parts.last()?;
+            let q = match alias {
+                Some(a) => a.name.clone(),
+                None => default_alias(last),
+            };
+            let mut names = vec![q.value.to_ascii_lowercase()];
+            if alias.is_none() {
+                names.push(
+                    parts
+                        .iter()
+                        .map(|p| p.value.to_ascii_lowercase())
+                        .collect::<Vec<_>>()
+                        .join("."),
+                );
+            }
+            Some((q, names, Some(name)))
+        }
+        TableFactor::Derived { alias: Some(a), .. } => Some((
+            a.name.clone(),
+            vec![a.name.value.to_ascii_lowercase()],
+            None,
+        )),
+        _ => None,
+    }
+}
+
+/// The alias a table without one gets (how its columns are qualified).
+fn default_alias(table: &Ident) -> Ident {
+    if table.quote_style.is_some() {
+        table.clone()
+    } else {
+        Ident::new(table.value.to_ascii_lowercase())
+    }
+}
+
+/// Every table factor of a SELECT's FROM (nested joins flattened), with
+/// whether it sits in an outer join.
+fn factors_mut(s: &mut Select) -> Vec<(&mut TableFactor, bool)> {
+    fn walk<'a>(
+        twj: &'a mut TableWithJoins,
+        outer: bool,
+        out: &mut Vec<(&'a mut TableFactor, bool)>,
+    ) {
+        let any_outer = outer
+            || twj.joins.iter().any(|j| {
+                matches!(
+                    j.join_operator,
+                    JoinOperator::Left(_)
+                        | JoinOperator::LeftOuter(_)
+                        | JoinOperator::Right(_)
+                        | JoinOperator::RightOuter(_)
+                        | JoinOperator::FullOuter(_)
+                )
+            });
+        push(&mut twj.relation, any_outer, out);
+        for j in twj.joins.iter_mut() {
+            push(&mut j.relation, any_outer, out);
+        }
+    }
+    fn push<'a>(tf: &'a mut TableFactor, outer: bool, out: &mut Vec<(&'a mut TableFactor, bool)>) {
+        match tf {
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => walk(table_with_joins, outer, out),
+            other => out.push((other, outer)),
+        }
+    }
+    let mut out = Vec::new();
+    for twj in s.from.iter_mut() {
+        walk(twj, false, &mut out);
+    }
+    out
+}
+
+/// Where a condition came from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Place {
+    Where,
+    /// The ON of the `j`-th join of the `f`-th FROM item (top level only).
+    On(usize, usize),
+}
+
+fn conjuncts(e: &Expr) -> Vec<&Expr> {
+    match strip(e) {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            let mut v = conjuncts(left);
+            v.extend(conjuncts(right));
+            v
+        }
+        e => vec![e],
+    }
+}
+
+/// What a spatial condition asks for.
+#[allow(clippy::large_enum_variant)]
+enum Spatial {
+    /// Rows of a table inside a constant shape.
+    Cover { r: usize, shape: Geom },
+    /// Rows of `a` within `radius` of rows of `b`.
+    Join {
+        a: usize,
+        a_cols: (Ident, Ident),
+        b: usize,
+        b_cols: (Ident, Ident),
+        radius: f64,
+    },
+}
+
+impl Translator<'_> {
+    fn entry(&self, i: usize) -> &TableEntry {
+        &self.tables.entries()[i]
+    }
+
+    /// The reference a column expression belongs to, and the column as the
+    /// reference names it.
+    fn column_of(&self, refs: &[Ref], e: &Expr) -> Option<(usize, Ident)> {
+        match strip(e) {
+            Expr::Identifier(c) => {
+                let hits: Vec<usize> = refs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| {
+                        r.entry.is_some_and(|i| {
+                            self.entry(i)
+                                .column(&c.value, c.quote_style.is_some())
+                                .is_some()
+                        })
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                // Unqualified: only when exactly one stored table has it and
+                // no derived table could.
+                if hits.len() == 1 && refs.iter().all(|r| r.entry.is_some()) {
+                    Some((hits[0], self.stored(refs[hits[0]].entry, c)))
+                } else {
+                    None
+                }
+            }
+            Expr::CompoundIdentifier(parts) if parts.len() >= 2 => {
+                let n = parts.len();
+                let c = &parts[n - 1];
+                let q = parts[..n - 1]
+                    .iter()
+                    .map(|p| p.value.to_ascii_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(".");
+                let q = if n > 3 {
+                    q.split('.').skip(n - 3).collect::<Vec<_>>().join(".")
+                } else {
+                    q
+                };
+                let hits: Vec<usize> = refs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.names.contains(&q))
+                    .map(|(i, _)| i)
+                    .collect();
+                match hits[..] {
+                    [i] => match refs[i].entry {
+                        Some(ei) => self
+                            .entry(ei)
+                            .column(&c.value, c.quote_style.is_some())
+                            .map(|_| (i, self.stored(Some(ei), c))),
+                        None => Some((i, c.clone())),
+                    },
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The stored column name as a delimited identifier.
+    fn stored(&self, entry: Option<usize>, c: &Ident) -> Ident {
+        match entry.and_then(|i| self.entry(i).column(&c.value, c.quote_style.is_some())) {
+            Some(name) => Ident::with_quote('"', name),
+            None => c.clone(),
+        }
+    }
+
+    /// POINT(x, y) with both columns of one reference.
+    fn point_cols(&self, refs: &[Ref], e: &Expr) -> Option<(usize, Ident, Ident)> {
+        let Expr::Function(f) = strip(e) else {
+            return None;
+        };
+        if func_name(f) != "POINT" {
+            return None;
+        }
+        match args_of(f)[..] {
+            [x, y] => {
+                let (rx, cx) = self.column_of(refs, x)?;
+                let (ry, cy) = self.column_of(refs, y)?;
+                (rx == ry).then_some((rx, cx, cy))
+            }
+            _ => None,
+        }
+    }
+
+    /// CIRCLE(x, y, r) or CIRCLE(POINT(x, y), r) centred on columns of one
+    /// reference, with a constant radius.
+    fn circle_cols(&self, refs: &[Ref], e: &Expr) -> Option<(usize, Ident, Ident, f64)> {
+        let Expr::Function(f) = strip(e) else {
+            return None;
+        };
+        if func_name(f) != "CIRCLE" {
+            return None;
+        }
+        match args_of(f)[..] {
+            [p, r] => {
+                let (i, x, y) = self.point_cols(refs, p)?;
+                Some((i, x, y, const_num(r)?))
+            }
+            [x, y, r] => {
+                let (rx, cx) = self.column_of(refs, x)?;
+                let (ry, cy) = self.column_of(refs, y)?;
+                (rx == ry).then_some((rx, cx, cy, const_num(r)?))
+            }
+            _ => None,
+        }
+    }
+
+    /// The position columns of a reference, if `x`, `y` are they.
+    fn is_position(&self, refs: &[Ref], r: usize, x: &Ident, y: &Ident) -> bool {
+        let Some(e) = refs[r].entry.map(|i| self.entry(i)) else {
+            return false;
+        };
+        match (&e.position, &e.scanner) {
+            (Some((ra, dec)), Some(_)) => {
+                ra.eq_ignore_ascii_case(&x.value) && dec.eq_ignore_ascii_case(&y.value)
+            }
+            _ => false,
+        }
+    }
+
+    fn spatial(&self, refs: &[Ref], cond: &Expr) -> Option<Spatial> {
+        let Expr::BinaryOp { left, op, right } = strip(cond) else {
+            return None;
+        };
+        let (left, right) = (strip(left), strip(right));
+        match op {
+            BinaryOperator::Eq => {
+                let f = match (const_num(left), const_num(right)) {
+                    (Some(1.0), None) => right,
+                    (None, Some(1.0)) => left,
+                    _ => return None,
+                };
+                let Expr::Function(f) = f else { return None };
+                let name = func_name(f);
+                let args = args_of(f);
+                let [g1, g2] = args[..] else { return None };
+                let (p, s) = match name.as_str() {
+                    "CONTAINS" => (g1, g2),
+                    "INTERSECTS"
+                        if self.point_cols(refs, g1).is_some()
+                            || const_geom(g1).is_some_and(|g| matches!(g, Geom::Point { .. })) =>
+                    {
+                        (g1, g2)
+                    }
+                    "INTERSECTS" => (g2, g1),
+                    _ => return None,
+                };
+                if let Some((r, x, y)) = self.point_cols(refs, p) {
+                    if let Some(shape) = const_geom(s) {
+                        return self
+                            .is_position(refs, r, &x, &y)
+                            .then_some(Spatial::Cover { r, shape });
+                    }
+                    if let Some((b, bx, by, radius)) = self.circle_cols(refs, s) {
+                        return (b != r).then_some(Spatial::Join {
+                            a: r,
+                            a_cols: (x, y),
+                            b,
+                            b_cols: (bx, by),
+                            radius,
+                        });
+                    }
+                }
+                // A constant point inside a circle around the columns.
+                if let (Some(Geom::Point { lon, lat }), Some((r, x, y, radius))) =
+                    (const_geom(p), self.circle_cols(refs, s))
+                {
+                    return self.is_position(refs, r, &x, &y).then_some(Spatial::Cover {
+                        r,
+                        shape: Geom::Circle { lon, lat, radius },
+                    });
+                }
+                None
+            }
+            BinaryOperator::Lt
+            | BinaryOperator::LtEq
+            | BinaryOperator::Gt
+            | BinaryOperator::GtEq => {
+                let (d, radius) = match op {
+                    BinaryOperator::Lt | BinaryOperator::LtEq => (left, const_num(right)?),
+                    _ => (right, const_num(left)?),
+                };
+                let Expr::Function(f) = d else { return None };
+                if func_name(f) != "DISTANCE" {
+                    return None;
+                }
+                let args = args_of(f);
+                // Each side: columns of a reference, or a constant point.
+                enum Side {
+                    Cols(usize, Ident, Ident),
+                    Const(f64, f64),
+                }
+                let side = |x: &Expr, y: Option<&Expr>| -> Option<Side> {
+                    match y {
+                        None => {
+                            if let Some((r, cx, cy)) = self.point_cols(refs, x) {
+                                return Some(Side::Cols(r, cx, cy));
+                            }
+                            match const_geom(x)? {
+                                Geom::Point { lon, lat } => Some(Side::Const(lon, lat)),
+                                _ => None,
+                            }
+                        }
+                        Some(y) => {
+                            if let (Some(a), Some(b)) = (const_num(x), const_num(y)) {
+                                return Some(Side::Const(a, b));
+                            }
+                            let (rx, cx) = self.column_of(refs, x)?;
+                            let (ry, cy) = self.column_of(refs, y)?;
+                            (rx == ry).then_some(Side::Cols(rx, cx, cy))
+                        }
+                    }
+                };
+                let (s1, s2) = match args[..] {
+                    [p1, p2] => (side(p1, None)?, side(p2, None)?),
+                    [a, b, c, d] => (side(a, Some(b))?, side(c, Some(d))?),
+                    _ => return None,
+                };
+                match (s1, s2) {
+                    (Side::Cols(r, x, y), Side::Const(lon, lat))
+                    | (Side::Const(lon, lat), Side::Cols(r, x, y)) => {
+                        self.is_position(refs, r, &x, &y).then_some(Spatial::Cover {
+                            r,
+                            shape: Geom::Circle { lon, lat, radius },
+                        })
+                    }
+                    (Side::Cols(a, ax, ay), Side::Cols(b, bx, by)) if a != b => {
+                        Some(Spatial::Join {
+                            a,
+                            a_cols: (ax, ay),
+                            b,
+                            b_cols: (bx, by),
+                            radius,
+                        })
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Spatial planning of one SELECT.
+    fn plan_select(&mut self, s: &mut Select) {
+        let refs: Vec<Ref> = factors_mut(s)
+            .into_iter()
+            .filter_map(|(tf, outer)| {
+                let (qualifier, names, name) = qualifier_of(tf)?;
+                let entry = name.and_then(|n| {
+                    let p = ident_parts(n);
+                    let key = |i: &Ident| (i.value.clone(), i.quote_style.is_some());
+                    let (t, td) = key(p.last()?);
+                    let schema = (p.len() >= 2).then(|| key(p[p.len() - 2]));
+                    self.tables
+                        .find(schema.as_ref().map(|(s, d)| (s.as_str(), *d)), (&t, td))
+                });
+                Some(Ref {
+                    qualifier,
+                    names,
+                    entry,
+                    outer,
+                })
+            })
+            .collect();
+        if refs.len() != factors_mut(s).len() || refs.is_empty() {
+            return;
+        }
+        // Conditions: WHERE, and the ON of inner joins.
+        let mut found: Vec<(Place, Spatial)> = Vec::new();
+        if let Some(w) = &s.selection {
+            for c in conjuncts(w) {
+                if let Some(sp) = self.spatial(&refs, c) {
+                    found.push((Place::Where, sp));
+                }
+            }
+        }
+        for (fi, twj) in s.from.iter().enumerate() {
+            for (ji, j) in twj.joins.iter().enumerate() {
+                if let JoinOperator::Join(JoinConstraint::On(on))
+                | JoinOperator::Inner(JoinConstraint::On(on)) = &j.join_operator
+                {
+                    for c in conjuncts(on) {
+                        if let Some(sp) = self.spatial(&refs, c) {
+                            found.push((Place::On(fi, ji), sp));
+                        }
+                    }
+                }
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+        // Covers first (they rename table factors), then joins (they wrap).
+        let mut per_ref: HashMap<usize, Vec<Geom>> = HashMap::new();
+        let mut joins = Vec::new();
+        for (place, sp) in found {
+            match sp {
+                Spatial::Cover { r, shape } => {
+                    // ON conditions under outer joins could drop preserved rows.
+                    if place == Place::Where || !refs[r].outer {
+                        per_ref.entry(r).or_default().push(shape)
+                    }
+                }
+                j @ Spatial::Join { .. } => joins.push((place, j)),
+            }
+        }
+        let mut factors = factors_mut(s);
+        for (r, shapes) in per_ref {
+            let entry = refs[r].entry.expect("covers need a stored table");
+            let mut ranges: Option<Vec<Range<u64>>> = None;
+            for g in shapes {
+                let c = geometry::cover(&g, geometry::cover_depth(&g));
+                ranges = Some(match ranges {
+                    None => c,
+                    Some(prev) => astrolake_catalog::healpix::intersect_ranges(&prev, &c),
+                });
+            }
+            let ranges = ranges.expect("one shape at least");
+            let n = self.covers.len();
+            self.covers.push((entry, ranges));
+            if let TableFactor::Table { name, alias, .. } = &mut *factors[r].0 {
+                *name = ObjectName::from(vec![Ident::with_quote('"', cover_name(n))]);
+                if alias.is_none() {
+                    *alias = Some(TableAlias {
+                        explicit: true,
+                        name: refs[r].qualifier.clone(),
+                        columns: Vec::new(),
+                        at: None,
+                    });
+                }
+            }
+        }
+        drop(factors);
+        let mut excluded: Vec<(usize, Ident)> = Vec::new();
+        let mut extra: Vec<(Place, Expr)> = Vec::new();
+        for (place, j) in joins {
+            let Spatial::Join {
+                a,
+                a_cols,
+                b,
+                b_cols,
+                radius,
+            } = j
+            else {
+                continue;
+            };
+            if !(radius.is_finite() && radius >= 0.0) {
+                continue;
+            }
+            let depth = geometry::join_depth(radius);
+            self.cells += 1;
+            let n = self.cells;
+            let (ca, cb) = (
+                Ident::with_quote('"', format!("__cell_a{n}")),
+                Ident::with_quote('"', format!("__cell_b{n}")),
+            );
+            let mut factors = factors_mut(s);
+            let qa = refs[a].qualifier.clone();
+            let qb = refs[b].qualifier.clone();
+            let cell_a = format!(
+                "adql_cell({depth}, {qa}.{}, {qa}.{}) AS {ca}",
+                a_cols.0, a_cols.1
+            );
+            let cell_b = format!(
+                "unnest(adql_cone_cells({depth}, {qb}.{}, {qb}.{}, {:?})) AS {cb}",
+                b_cols.0, b_cols.1, radius
+            );
+            let ok_a = wrap(&mut *factors[a].0, &qa, &cell_a);
+            let ok_b = wrap(&mut *factors[b].0, &qb, &cell_b);
+            if !(ok_a && ok_b) {
+                // Leave it to the engine (cannot happen for tables and
+                // aliased derived tables).
+                continue;
+            }
+            excluded.push((a, ca.clone()));
+            excluded.push((b, cb.clone()));
+            extra.push((
+                place,
+                Expr::BinaryOp {
+                    left: Box::new(Expr::CompoundIdentifier(vec![qa, ca])),
+                    op: BinaryOperator::Eq,
+                    right: Box::new(Expr::CompoundIdentifier(vec![qb, cb])),
+                },
+            ));
+            self.joins.push((depth, radius));
+        }
+        for (place, e) in extra {
+            let target = match place {
+                Place::Where => s.selection.as_mut(),
+                Place::On(fi, ji) => match &mut s.from[fi].joins[ji].join_operator {
+                    JoinOperator::Join(JoinConstraint::On(on))
+                    | JoinOperator::Inner(JoinConstraint::On(on)) => Some(on),
+                    _ => None,
+                },
+            };
+            if let Some(t) = target {
+                let old = std::mem::replace(t, Expr::Value(Value::Null.into()));
+                *t = Expr::BinaryOp {
+                    left: Box::new(Expr::Nested(Box::new(old))),
+                    op: BinaryOperator::And,
+                    right: Box::new(e),
+                };
+            }
+        }
+        // Wildcards must not show the cell columns.
+        if !excluded.is_empty() {
+            for item in s.projection.iter_mut() {
+                match item {
+                    SelectItem::Wildcard(opts) => {
+                        let cols: Vec<Ident> = excluded.iter().map(|(_, c)| c.clone()).collect();
+                        opts.opt_exclude = Some(ExcludeSelectItem::Multiple(
+                            cols.into_iter()
+                                .map(|c| ObjectName::from(vec![c]))
+                                .collect(),
+                        ));
+                    }
+                    SelectItem::QualifiedWildcard(
+                        SelectItemQualifiedWildcardKind::ObjectName(n),
+                        opts,
+                    ) => {
+                        let q = n.to_string().to_ascii_lowercase();
+                        let cols: Vec<ObjectName> = excluded
+                            .iter()
+                            .filter(|(r, _)| refs[*r].names.contains(&q))
+                            .map(|(_, c)| ObjectName::from(vec![c.clone()]))
+                            .collect();
+                        if !cols.is_empty() {
+                            opts.opt_exclude = Some(ExcludeSelectItem::Multiple(cols));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// Replace a table factor by `(SELECT q.*, <extra> FROM <factor> AS q) AS q`.
+fn wrap(tf: &mut TableFactor, q: &Ident, extra: &str) -> bool {
+    let mut inner = tf.clone();
+    match &mut inner {
+        TableFactor::Table { alias, .. } | TableFactor::Derived { alias, .. } => {
+            if alias.is_none() {
+                *alias = Some(TableAlias {
+                    explicit: true,
+                    name: q.clone(),
+                    columns: Vec::new(),
+                    at: None,
+                });
+            }
+        }
+        _ => return false,
+    }
+    let sql = format!("SELECT {q}.*, {extra} FROM {inner}");
+    let Ok(subquery) = parse_generic(&sql) else {
+        return false;
+    };
+    *tf = TableFactor::Derived {
+        lateral: false,
+        subquery,
+        alias: Some(TableAlias {
+            explicit: true,
+            name: q.clone(),
+            columns: Vec::new(),
+            at: None,
+        }),
+        sample: None,
+    };
+    true
+}
+
+fn parse_generic(sql: &str) -> std::result::Result<Box<Query>, sqlparser::parser::ParserError> {
+    let dialect = sqlparser::dialect::GenericDialect {};
+    sqlparser::parser::Parser::new(&dialect)
+        .try_with_sql(sql)?
+        .parse_query()
+}
+
+struct SpatialPass<'t, 'a>(&'t mut Translator<'a>);
+
+impl VisitorMut for SpatialPass<'_, '_> {
+    type Break = ();
+    fn pre_visit_select(&mut self, s: &mut Select) -> ControlFlow<()> {
+        self.0.plan_select(s);
+        ControlFlow::Continue(())
+    }
+}
+
+/// What the ADQL functions of the top-level select list say about their
+/// results (xtype, unit), by output position; `None` after a wildcard.
+fn output_hints(q: &Query) -> Vec<Option<(Option<&'static str>, Option<&'static str>)>> {
+    let SetExpr::Select(s) = q.body.as_ref() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in &s.projection {
+        let e = match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e,
+            _ => return out,
+        };
+        let hint = match strip(e) {
+            Expr::Function(f) => match func_name(f).as_str() {
+                "POINT" | "CENTROID" | "IVO_HEALPIX_CENTER" | "IVO_EPOCH_PROP_POS" => {
+                    Some((Some("point"), Some("deg")))
+                }
+                "CIRCLE" => Some((Some("circle"), Some("deg"))),
+                "BOX" | "POLYGON" => Some((Some("polygon"), Some("deg"))),
+                "DISTANCE" | "COORD1" | "COORD2" => Some((None, Some("deg"))),
+                "AREA" => Some((None, Some("deg**2"))),
+                _ => None,
+            },
+            Expr::Cast {
+                data_type: DataType::Custom(n, _),
+                ..
+            } => match n.to_string().to_ascii_lowercase().as_str() {
+                "point" => Some((Some("point"), Some("deg"))),
+                "circle" => Some((Some("circle"), Some("deg"))),
+                "polygon" => Some((Some("polygon"), Some("deg"))),
+                _ => None,
+            },
+            _ => None,
+        };
+        out.push(hint);
+    }
+    out
+}
+
+/// Pass 1: names for unnamed computed output columns, unique within each
+/// SELECT (`distance`, `count`, `expr`, then `_2`, `_3`…).
+fn name_outputs(q: &mut Query) {
+    struct Names;
+    impl VisitorMut for Names {
+        type Break = ();
+        fn pre_visit_select(&mut self, s: &mut Select) -> ControlFlow<()> {
+            let mut taken: Vec<String> = s
+                .projection
+                .iter()
+                .filter_map(|i| match i {
+                    SelectItem::ExprWithAlias { alias, .. } => {
+                        Some(alias.value.to_ascii_lowercase())
+                    }
+                    SelectItem::UnnamedExpr(Expr::Identifier(c)) => {
+                        Some(c.value.to_ascii_lowercase())
+                    }
+                    SelectItem::UnnamedExpr(Expr::CompoundIdentifier(p)) => {
+                        p.last().map(|c| c.value.to_ascii_lowercase())
+                    }
+                    _ => None,
+                })
+                .collect();
+            for item in s.projection.iter_mut() {
+                if let SelectItem::UnnamedExpr(e) = item {
+                    let base = match strip(e) {
+                        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => continue,
+                        Expr::Function(f) => f.name.to_string().to_ascii_lowercase(),
+                        Expr::Cast { .. } => "cast".into(),
+                        Expr::Value(_) => "constant".into(),
+                        _ => "expr".into(),
+                    };
+                    let mut name = base.clone();
+                    let mut k = 2;
+                    while taken.contains(&name) {
+                        name = format!("{base}_{k}");
+                        k += 1;
+                    }
+                    taken.push(name.clone());
+                    *item = SelectItem::ExprWithAlias {
+                        expr: e.clone(),
+                        alias: Ident::with_quote('"', name),
+                    };
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = q.visit(&mut Names);
+}
+
+/// Pass 3: ADQL functions → DataFusion; identifiers → stored case.
+struct Functions<'t, 'a>(&'t mut Translator<'a>);
+
+fn as_point(e: &Expr) -> Option<(Expr, Expr)> {
+    match strip(e) {
+        Expr::Function(f) if f.name.to_string() == "adql_point" => match args_of(f)[..] {
+            [x, y] => Some((x.clone(), y.clone())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn point_coords(p: &Expr) -> (Expr, Expr) {
+    as_point(p).unwrap_or_else(|| {
+        (
+            call("adql_coord1", vec![p.clone()]),
+            call("adql_coord2", vec![p.clone()]),
+        )
+    })
+}
+
+impl Translator<'_> {
+    /// The stored column a plain identifier names (global over the query's
+    /// stored tables), as a delimited identifier when its case differs.
+    fn resolve_ident(&self, c: &Ident) -> Option<Ident> {
+        if c.quote_style.is_some() {
+            return None;
+        }
+        let lower = c.value.to_ascii_lowercase();
+        for &i in &self.entries {
+            if let Some(name) = self.entry(i).column(&c.value, false) {
+                if name != lower {
+                    return Some(Ident::with_quote('"', name));
+                }
+                return None;
+            }
+        }
+        None
+    }
+
+    fn unit_of(&self, e: &Expr) -> Option<String> {
+        let c = match strip(e) {
+            Expr::Identifier(c) => c,
+            Expr::CompoundIdentifier(p) => p.last()?,
+            Expr::Function(f) => {
+                let n = f.name.to_string();
+                return n.starts_with("adql_distance").then(|| "deg".to_string());
+            }
+            _ => return None,
+        };
+        for &i in &self.entries {
+            let e = self.entry(i);
+            if let Some(name) = e.column(&c.value, c.quote_style.is_some()) {
+                return e.meta.field(name).and_then(|f| f.unit.clone());
+            }
+        }
+        None
+    }
+
+    fn rewrite_call(&mut self, f: &Function, pos: Pos) -> Option<Expr> {
+        let name = func_name(f);
+        let args: Vec<Expr> = args_of(f).into_iter().cloned().collect();
+        let e = match (name.as_str(), &args[..]) {
+            ("POINT", _) => call("adql_point", args),
+            ("CIRCLE", [p, r]) => {
+                let (x, y) = point_coords(p);
+                call("adql_circle", vec![x, y, r.clone()])
+            }
+            ("CIRCLE", _) => call("adql_circle", args),
+            ("BOX", [p, w, h]) => {
+                let (x, y) = point_coords(p);
+                call("adql_box", vec![x, y, w.clone(), h.clone()])
+            }
+            ("BOX", _) => call("adql_box", args),
+            ("POLYGON", _) => {
+                let points = args.len() >= 3 && args.iter().all(|a| as_point(a).is_some());
+                if points {
+                    let flat = args
+                        .iter()
+                        .flat_map(|p| {
+                            let (x, y) = point_coords(p);
+                            [x, y]
+                        })
+                        .collect();
+                    call("adql_polygon", flat)
+                } else {
+                    call("adql_polygon", args)
+                }
+            }
+            ("REGION", _) => call("adql_region", args),
+            ("CONTAINS", [a, b]) => match as_point(a) {
+                Some((x, y)) => match strip(b) {
+                    Expr::Function(c) if c.name.to_string() == "adql_circle" => {
+                        let mut v = vec![x, y];
+                        v.extend(args_of(c).into_iter().cloned());
+                        call("adql_in_circle", v)
+                    }
+                    _ => call("adql_in_geom", vec![x, y, b.clone()]),
+                },
+                None => call("adql_contains", args),
+            },
+            ("INTERSECTS", [a, b]) => match (as_point(a), as_point(b)) {
+                (Some((x, y)), _) => call("adql_in_geom", vec![x, y, b.clone()]),
+                (None, Some((x, y))) => call("adql_in_geom", vec![x, y, a.clone()]),
+                _ => call("adql_intersects", args),
+            },
+            ("DISTANCE", [p1, p2]) => match (as_point(p1), as_point(p2)) {
+                (Some((x1, y1)), Some((x2, y2))) => call("adql_distance", vec![x1, y1, x2, y2]),
+                _ => call("adql_distance_geom", args),
+            },
+            ("DISTANCE", _) => call("adql_distance", args),
+            ("AREA", _) => call("adql_area", args),
+            ("CENTROID", _) => call("adql_centroid", args),
+            ("COORD1", [p]) => match as_point(p) {
+                Some((x, _)) => x,
+                None => call("adql_coord1", args),
+            },
+            ("COORD2", [p]) => match as_point(p) {
+                Some((_, y)) => y,
+                None => call("adql_coord2", args),
+            },
+            ("COORDSYS", _) => call("adql_coordsys", args),
+            ("CEILING", _) => call("ceil", args),
+            ("LOG", _) => call("ln", args),
+            ("TRUNCATE", _) => call("trunc", args),
+            ("RAND", _) => call("random", Vec::new()),
+            ("MOD", [a, b]) => Expr::Nested(Box::new(Expr::BinaryOp {
+                left: Box::new(a.clone()),
+                op: BinaryOperator::Modulo,
+                right: Box::new(b.clone()),
+            })),
+            ("IN_UNIT", [x, u]) => {
+                let target = match strip(u) {
+                    Expr::Value(v) => match &v.value {
+                        Value::SingleQuotedString(s) => s.clone(),
+                        _ => String::new(),
+                    },
+                    _ => String::new(),
+                };
+                let Some(from) = self.unit_of(x) else {
+                    self.problems.push(Problem {
+                        pos,
+                        message: format!(
+                            "IN_UNIT: the unit of {x} is not known (IN_UNIT converts columns \
+                             with a declared unit)"
+                        ),
+                    });
+                    return None;
+                };
+                match crate::units::conversion_factor(&from, &target) {
+                    Ok(k) => Expr::Nested(Box::new(Expr::BinaryOp {
+                        left: Box::new(x.clone()),
+                        op: BinaryOperator::Multiply,
+                        right: Box::new(num(k)),
+                    })),
+                    Err(e) => {
+                        self.problems.push(Problem {
+                            pos,
+                            message: format!("IN_UNIT: {e}"),
+                        });
+                        return None;
+                    }
+                }
+            }
+            ("IVO_STRING_AGG", _) => {
+                let mut g = f.clone();
+                g.name = ObjectName::from(vec![Ident::new("string_agg")]);
+                Expr::Function(g)
+            }
+            _ => return None,
+        };
+        Some(e)
+    }
+}
+
+impl VisitorMut for Functions<'_, '_> {
+    type Break = ();
+    fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
+        let new = match e {
+            Expr::Function(f) => {
+                let pos = Pos::from_location(f.name.span().start);
+                self.0.rewrite_call(f, pos)
+            }
+            Expr::Identifier(c) => self.0.resolve_ident(c).map(Expr::Identifier),
+            Expr::CompoundIdentifier(parts) => {
+                let n = parts.len();
+                let mut p: Vec<Ident> = if n >= 3 {
+                    // schema.table.column → table.column (tables are
+                    // aliased by their name).
+                    vec![default_alias(&parts[n - 2]), parts[n - 1].clone()]
+                } else {
+                    parts.clone()
+                };
+                if let Some(c) = self.0.resolve_ident(&p[p.len() - 1]) {
+                    let last = p.len() - 1;
+                    p[last] = c;
+                }
+                (p != *parts).then_some(Expr::CompoundIdentifier(p))
+            }
+            Expr::Cast {
+                expr,
+                data_type: DataType::Custom(name, _),
+                ..
+            } => {
+                let kind = name.to_string().to_ascii_lowercase();
+                Some(call(
+                    "adql_cast_geom",
+                    vec![
+                        Expr::Value(Value::SingleQuotedString(kind).into()),
+                        (**expr).clone(),
+                    ],
+                ))
+            }
+            _ => None,
+        };
+        if let Some(n) = new {
+            *e = n;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// A JOIN without ON, USING or NATURAL is a cross join (ADQL's join
+/// specification is optional).
+fn bare_joins(q: &mut Query) {
+    struct J;
+    impl VisitorMut for J {
+        type Break = ();
+        fn pre_visit_select(&mut self, s: &mut Select) -> ControlFlow<()> {
+            fn fix(twj: &mut TableWithJoins) {
+                for j in twj.joins.iter_mut() {
+                    if matches!(
+                        j.join_operator,
+                        JoinOperator::Join(JoinConstraint::None)
+                            | JoinOperator::Inner(JoinConstraint::None)
+                    ) {
+                        j.join_operator = JoinOperator::CrossJoin(JoinConstraint::None);
+                    }
+                }
+            }
+            for twj in s.from.iter_mut() {
+                fix(twj);
+            }
+            ControlFlow::Continue(())
+        }
+        fn pre_visit_table_factor(&mut self, tf: &mut TableFactor) -> ControlFlow<()> {
+            if let TableFactor::NestedJoin {
+                table_with_joins, ..
+            } = tf
+            {
+                for j in table_with_joins.joins.iter_mut() {
+                    if matches!(
+                        j.join_operator,
+                        JoinOperator::Join(JoinConstraint::None)
+                            | JoinOperator::Inner(JoinConstraint::None)
+                    ) {
+                        j.join_operator = JoinOperator::CrossJoin(JoinConstraint::None);
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = q.visit(&mut J);
+}
+
+/// Pass 4: table names → the registered tables (stored case), each
+/// aliased so its columns can be qualified as the query wrote them.
+struct TablesPass<'t, 'a>(&'t mut Translator<'a>);
+
+impl VisitorMut for TablesPass<'_, '_> {
+    type Break = ();
+    fn pre_visit_table_factor(&mut self, tf: &mut TableFactor) -> ControlFlow<()> {
+        if let TableFactor::Table { name, alias, .. } = tf {
+            let parts = ident_parts(name);
+            let Some(last) = parts.last() else {
+                return ControlFlow::Continue(());
+            };
+            if last.value.starts_with("__cover_") {
+                return ControlFlow::Continue(());
+            }
+            let key = |i: &Ident| (i.value.clone(), i.quote_style.is_some());
+            let (t, td) = key(last);
+            let schema = (parts.len() >= 2).then(|| key(parts[parts.len() - 2]));
+            let found = self
+                .0
+                .tables
+                .find(schema.as_ref().map(|(s, d)| (s.as_str(), *d)), (&t, td));
+            if let Some(i) = found {
+                let default = default_alias(last);
+                let e = self.0.entry(i);
+                *name = ObjectName::from(vec![
+                    Ident::with_quote('"', e.schema.clone()),
+                    Ident::with_quote('"', e.name.clone()),
+                ]);
+                if alias.is_none() {
+                    *alias = Some(TableAlias {
+                        explicit: true,
+                        name: default,
+                        columns: Vec::new(),
+                        at: None,
+                    });
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// TOP n → LIMIT n (applied after ORDER BY, as ADQL says; OFFSET first).
+fn top_to_limit(q: &mut Query) {
+    struct Top;
+    impl VisitorMut for Top {
+        type Break = ();
+        fn post_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+            let top = match q.body.as_mut() {
+                SetExpr::Select(s) => s.top.take(),
+                _ => None,
+            };
+            if let Some(top) = top {
+                let n = match top.quantity {
+                    Some(TopQuantity::Constant(n)) => {
+                        Expr::Value(Value::Number(n.to_string(), false).into())
+                    }
+                    Some(TopQuantity::Expr(e)) => e,
+                    None => return ControlFlow::Continue(()),
+                };
+                let offset = match q.limit_clause.take() {
+                    Some(LimitClause::LimitOffset { offset, .. }) => offset,
+                    _ => None,
+                };
+                q.limit_clause = Some(LimitClause::LimitOffset {
+                    limit: Some(n),
+                    offset,
+                    limit_by: Vec::new(),
+                });
+            }
+            // TOP inside a set operation's branch: make the branch a query.
+            fn branches(s: &mut SetExpr) {
+                match s {
+                    SetExpr::SetOperation { left, right, .. } => {
+                        branches(left);
+                        branches(right);
+                    }
+                    SetExpr::Select(sel) if sel.top.is_some() => {
+                        let inner = Query {
+                            with: None,
+                            body: Box::new(SetExpr::Select(sel.clone())),
+                            order_by: None,
+                            limit_clause: None,
+                            fetch: None,
+                            locks: Vec::new(),
+                            for_clause: None,
+                            settings: None,
+                            format_clause: None,
+                            pipe_operators: Vec::new(),
+                        };
+                        let mut inner = inner;
+                        let _ = inner.visit(&mut Top);
+                        *s = SetExpr::Query(Box::new(inner));
+                    }
+                    _ => {}
+                }
+            }
+            if let SetExpr::SetOperation { .. } = q.body.as_mut() {
+                branches(q.body.as_mut());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let _ = q.visit(&mut Top);
+}
