@@ -137,6 +137,8 @@ pub async fn translate(checked: Checked, tables: &Tables) -> Result<Translated> 
         covers.push((e.qualified(), ranges.len()));
         ctx.register_table(cover_name(n).as_str(), Arc::new(view))?;
     }
+    let with = query.with.clone();
+    multiset_set_operations(&mut query, with.as_ref(), &ctx).await?;
     let stmt = datafusion::sql::parser::Statement::Statement(Box::new(Statement::Query(query)));
     let plan = ctx.state().statement_to_plan(stmt).await?;
     let columns = plan
@@ -1385,6 +1387,143 @@ impl VisitorMut for TablesPass<'_, '_> {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// The output column names of a set-operation branch, planned alone (with
+/// the query's WITH); `None` when it cannot be planned alone (it refers to
+/// an outer query).
+async fn branch_columns(
+    branch: &SetExpr,
+    with: Option<&sqlparser::ast::With>,
+    ctx: &SessionContext,
+) -> Option<Vec<String>> {
+    let q = Query {
+        with: with.cloned(),
+        body: Box::new(branch.clone()),
+        order_by: None,
+        limit_clause: None,
+        fetch: None,
+        locks: Vec::new(),
+        for_clause: None,
+        settings: None,
+        format_clause: None,
+        pipe_operators: Vec::new(),
+    };
+    let stmt =
+        datafusion::sql::parser::Statement::Statement(Box::new(Statement::Query(Box::new(q))));
+    let plan = ctx.state().statement_to_plan(stmt).await.ok()?;
+    Some(
+        plan.schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect(),
+    )
+}
+
+/// `A INTERSECT ALL B` and `A EXCEPT ALL B` with SQL's multiset meaning
+/// (DataFusion 55 plans them as semi and anti joins, which keep every
+/// duplicate of A): each row is numbered within its group of equal rows on
+/// both sides, and the numbered rows are intersected or subtracted as sets.
+fn multiset_set_operations<'a>(
+    q: &'a mut Query,
+    with: Option<&'a sqlparser::ast::With>,
+    ctx: &'a SessionContext,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
+    Box::pin(async move {
+        fix_set_expr(q.body.as_mut(), with, ctx).await?;
+        Ok(())
+    })
+}
+
+fn fix_set_expr<'a>(
+    e: &'a mut SetExpr,
+    with: Option<&'a sqlparser::ast::With>,
+    ctx: &'a SessionContext,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
+    Box::pin(async move {
+        match e {
+            SetExpr::SetOperation {
+                left,
+                op,
+                set_quantifier,
+                right,
+            } => {
+                fix_set_expr(left.as_mut(), with, ctx).await?;
+                fix_set_expr(right.as_mut(), with, ctx).await?;
+                let multiset = matches!(
+                    op,
+                    sqlparser::ast::SetOperator::Intersect | sqlparser::ast::SetOperator::Except
+                ) && matches!(set_quantifier, sqlparser::ast::SetQuantifier::All);
+                if !multiset {
+                    return Ok(());
+                }
+                let Some(names) = branch_columns(left, with, ctx).await else {
+                    return Ok(());
+                };
+                let cols: Vec<String> = (1..=names.len()).map(|i| format!("\"__c{i}\"")).collect();
+                let list = cols.join(", ");
+                let side = |b: &SetExpr, alias: &str| {
+                    format!(
+                        "SELECT {list}, ROW_NUMBER() OVER (PARTITION BY {list}) AS \"__n\" FROM ({b}) AS {alias}({list})"
+                    )
+                };
+                let keyword = if matches!(op, sqlparser::ast::SetOperator::Intersect) {
+                    "INTERSECT"
+                } else {
+                    "EXCEPT"
+                };
+                let outputs: Vec<String> = cols
+                    .iter()
+                    .zip(&names)
+                    .map(|(c, n)| format!("{c} AS \"{}\"", n.replace('"', "\"\"")))
+                    .collect();
+                let sql = format!(
+                    "SELECT {} FROM ({} {keyword} {}) AS \"__multiset\"",
+                    outputs.join(", "),
+                    side(left, "\"__l\""),
+                    side(right, "\"__r\"")
+                );
+                let parsed = parse_generic(&sql).map_err(|e| AdqlError::Plan(e.to_string()))?;
+                *e = SetExpr::Query(parsed);
+            }
+            SetExpr::Query(q) => multiset_set_operations(q, with, ctx).await?,
+            SetExpr::Select(s) => {
+                for twj in s.from.iter_mut() {
+                    fix_factor(&mut twj.relation, with, ctx).await?;
+                    for j in twj.joins.iter_mut() {
+                        fix_factor(&mut j.relation, with, ctx).await?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    })
+}
+
+fn fix_factor<'a>(
+    tf: &'a mut TableFactor,
+    with: Option<&'a sqlparser::ast::With>,
+    ctx: &'a SessionContext,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>> {
+    Box::pin(async move {
+        match tf {
+            TableFactor::Derived { subquery, .. } => {
+                multiset_set_operations(subquery, with, ctx).await?
+            }
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => {
+                fix_factor(&mut table_with_joins.relation, with, ctx).await?;
+                for j in table_with_joins.joins.iter_mut() {
+                    fix_factor(&mut j.relation, with, ctx).await?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    })
 }
 
 /// TOP n → LIMIT n (applied after ORDER BY, as ADQL says; OFFSET first).
