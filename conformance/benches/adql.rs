@@ -66,6 +66,7 @@ import sys, json, time, duckdb, math
 glob, gaia, hip, cones = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 con = duckdb.connect()
 con.sql("SET threads TO 2")
+con.sql("SET enable_progress_bar = false")
 out = {}
 def t(q):
     t0 = time.perf_counter(); r = con.sql(q).fetchall(); return (time.perf_counter() - t0) * 1e3, r
@@ -104,7 +105,13 @@ print(json.dumps(out))
         "duckdb: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or("{}");
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("duckdb output {text:?}: {e}"))
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -131,6 +138,14 @@ async fn main() {
         "catalogue {} ({rows} rows of gaia.gaia_source)",
         cat_dir.display()
     );
+    // ASTROLAKE_BENCH_QUERY="ADQL": time that query alone (3 runs) and stop.
+    if let Ok(q) = std::env::var("ASTROLAKE_BENCH_QUERY") {
+        for _ in 0..3 {
+            let (d, n) = run(&q, &tables).await;
+            println!("{:.1} ms, {n} rows", d.as_secs_f64() * 1e3);
+        }
+        return;
+    }
 
     // Cone searches.
     let positions = cones(53);
