@@ -351,7 +351,11 @@ fn const_geom(e: &Expr) -> Option<Geom> {
             let v: Vec<(f64, f64)> = if args.iter().all(|a| point(a).is_some()) {
                 args.iter().map(|a| point(a).expect("checked")).collect()
             } else {
-                nums(&args)?.chunks(2).map(|c| (c[0], c[1])).collect()
+                let n = nums(&args)?;
+                if n.len() % 2 == 1 {
+                    return None;
+                }
+                n.chunks_exact(2).map(|c| (c[0], c[1])).collect()
             };
             Geom::polygon(v).ok()
         }

@@ -1,6 +1,8 @@
 //! `astrolake`: the one binary. Subcommands are thin: they parse arguments
 //! and call the library crates.
 
+mod http;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -436,12 +438,33 @@ async fn run(cli: Cli) -> Result<()> {
                 None => ensure_demo().await?,
             };
             run_tables(&catalog).await?;
-            bail!(
-                "the TAP service (issue 5) is not built yet: nothing listens on {bind}. \
-                 Query the catalogue with: astrolake query --catalog {catalog} \"SELECT ...\""
-            )
+            run_serve(&catalog, &bind).await
         }
     }
+}
+
+async fn run_serve(catalog: &str, bind: &str) -> Result<()> {
+    let root = CatalogRoot::open(catalog)?;
+    let cat = Catalog::open(&root).await?;
+    let mut tables = astrolake_adql::Tables::from_catalog(&cat);
+    let schemas = cat
+        .manifest()
+        .schemas
+        .iter()
+        .map(|(n, e)| (n.clone(), e.description.clone().or(e.title.clone())))
+        .collect();
+    astrolake_tap::tap_schema::add_to(&mut tables, &schemas, &[]);
+    let state = http::AppState {
+        tables,
+        limits: Default::default(),
+    };
+    let base = "/tap";
+    eprintln!(
+        "TAP service at http://{bind}{base}\n  TOPCAT: File > Table Access > TAP, URL http://{bind}{base}\n  pyvo: pyvo.dal.TAPService(\"http://{bind}{base}\").search(\"SELECT TOP 10 * FROM TAP_SCHEMA.tables\")"
+    );
+    http::serve(state, bind, base)
+        .await
+        .with_context(|| format!("serving on {bind}"))
 }
 
 #[tokio::main]

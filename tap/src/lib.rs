@@ -12,4 +12,6 @@
 //! errors onto statuses.
 
 pub mod formats;
+pub mod params;
+pub mod query;
 pub mod tap_schema;

@@ -1,0 +1,210 @@
+//! The TAP sync endpoint over real HTTP: formats, MAXREC and OVERFLOW,
+//! errors as DALI documents with statuses, and votlint on every VOTable
+//! serialization it sends.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_astrolake")
+}
+
+fn start(catalog: &Path) -> (Server, String) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let child = Command::new(bin())
+        .args([
+            "serve",
+            "--catalog",
+            &catalog.to_string_lossy(),
+            "--bind",
+            &bind,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(&bind).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (server, format!("http://{bind}/tap"))
+}
+
+async fn sync(base: &str, params: &[(&str, &str)]) -> (u16, String, String) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/sync"))
+        .form(params)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, ct, r.text().await.unwrap())
+}
+
+fn votlint(dir: &Path, name: &str, doc: &str) {
+    let f = dir.join(name);
+    std::fs::write(&f, doc).unwrap();
+    let out = Command::new("stilts")
+        .args(["votlint", &format!("votable={}", f.display())])
+        .output()
+        .expect("stilts (Debian package) is installed");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && !text.contains("ERROR") && !text.contains("WARNING"),
+        "votlint {name}: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tap_sync_queries_formats_limits_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("cat");
+    let st = Command::new(bin())
+        .args([
+            "synth",
+            "--catalog",
+            &cat.to_string_lossy(),
+            "--rows",
+            "5000",
+            "--no-progress",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let (_server, base) = start(&cat);
+
+    // CSV, parameter names in any case.
+    let (s, ct, body) = sync(
+        &base,
+        &[
+            ("lang", "ADQL"),
+            (
+                "query",
+                "SELECT TOP 5 source_id, ra FROM gaia.gaia_source ORDER BY source_id",
+            ),
+            ("responseformat", "csv"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert!(ct.starts_with("text/csv"), "{ct}");
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines[0], "source_id,ra");
+    assert_eq!(lines.len(), 6);
+
+    // MAXREC: OVERFLOW only when more rows exist.
+    let q = "SELECT TOP 3 source_id FROM gaia.gaia_source";
+    let (s, ct, body) = sync(&base, &[("LANG", "ADQL"), ("QUERY", q), ("MAXREC", "3")]).await;
+    assert_eq!(s, 200);
+    assert!(ct.starts_with("application/x-votable+xml"), "{ct}");
+    assert!(
+        !body.contains("OVERFLOW"),
+        "exactly MAXREC rows is not an overflow"
+    );
+    let (_, _, body) = sync(&base, &[("LANG", "ADQL"), ("QUERY", q), ("MAXREC", "2")]).await;
+    assert!(body.contains(r#"value="OVERFLOW""#), "{body}");
+    votlint(dir.path(), "overflow.vot", &body);
+    let (_, _, body) = sync(
+        &base,
+        &[
+            ("LANG", "ADQL"),
+            ("QUERY", "SELECT TOP 0 * FROM gaia.gaia_source"),
+        ],
+    )
+    .await;
+    assert!(body.contains("<FIELD"), "TOP 0 still describes the columns");
+
+    // Every VOTable serialization passes votlint.
+    let q =
+        "SELECT TOP 20 * FROM gaia.gaia_source WHERE 1=CONTAINS(POINT(ra, dec), CIRCLE(0, 0, 180))";
+    for (f, name) in [
+        ("votable", "b2.vot"),
+        ("votable/b", "b.vot"),
+        ("votable/td", "td.vot"),
+    ] {
+        let (s, _, body) = sync(&base, &[("LANG", "ADQL"), ("QUERY", q), ("FORMAT", f)]).await;
+        assert_eq!(s, 200, "{body}");
+        votlint(dir.path(), name, &body);
+    }
+
+    // Errors: DALI error documents with the ADQL position, status 400.
+    let (s, ct, body) = sync(
+        &base,
+        &[
+            ("LANG", "ADQL"),
+            ("QUERY", "SELECT ra dec, FROM gaia.gaia_source"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(ct.starts_with("application/x-votable+xml"));
+    assert!(
+        body.contains(r#"value="ERROR""#) && body.contains("line 1, column"),
+        "{body}"
+    );
+    votlint(dir.path(), "error.vot", &body);
+    let (s, _, body) = sync(&base, &[("LANG", "SQL"), ("QUERY", "SELECT 1")]).await;
+    assert_eq!(s, 400);
+    assert!(body.contains("LANG=SQL"), "{body}");
+    let (s, _, body) = sync(
+        &base,
+        &[
+            ("LANG", "ADQL"),
+            ("QUERY", "SELECT paralax FROM gaia.gaia_source"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(body.contains("did you mean parallax?"), "{body}");
+
+    // TAP_SCHEMA is there.
+    let (_, _, body) = sync(
+        &base,
+        &[
+            ("LANG", "ADQL"),
+            (
+                "QUERY",
+                "SELECT table_name FROM TAP_SCHEMA.tables ORDER BY table_index",
+            ),
+            ("FORMAT", "csv"),
+        ],
+    )
+    .await;
+    assert!(
+        body.contains("gaia.gaia_source") && body.contains("TAP_SCHEMA.columns"),
+        "{body}"
+    );
+}

@@ -1,0 +1,197 @@
+//! Running a TAP query: ADQL → rows → encoded bytes, streamed through a
+//! bounded channel (backpressure: memory does not grow with the result),
+//! with MAXREC and OVERFLOW as DALI says.
+
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use astrolake_adql::{AdqlError, Tables};
+use bytes::Bytes;
+use datafusion::dataframe::DataFrame;
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::formats::{self, Format, ResultInfo};
+use crate::params::{ParamError, TapRequest};
+
+/// Row limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// MAXREC when the request gives none.
+    pub default_maxrec: u64,
+    /// The most rows any request gets.
+    pub hard_maxrec: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            default_maxrec: 100_000,
+            hard_maxrec: 10_000_000,
+        }
+    }
+}
+
+/// Why a query failed before any byte was sent.
+#[derive(Debug, thiserror::Error)]
+pub enum TapError {
+    /// Bad parameters (HTTP 400).
+    #[error(transparent)]
+    Param(#[from] ParamError),
+    /// The query is wrong or failed (HTTP 400 when the user can fix it).
+    #[error(transparent)]
+    Query(#[from] AdqlError),
+}
+
+impl TapError {
+    /// The HTTP status of the error document.
+    pub fn status(&self) -> u16 {
+        match self {
+            TapError::Param(_) => 400,
+            TapError::Query(e) if e.is_user_error() => 400,
+            TapError::Query(_) => 500,
+        }
+    }
+}
+
+/// A result on its way: the format and the encoded bytes.
+pub struct QueryOutput {
+    /// The format (for Content-Type).
+    pub format: Format,
+    /// The bytes, produced as the query runs; an error item means the
+    /// connection must be cut (formats that cannot carry an error).
+    pub body: BoxStream<'static, Result<Bytes, std::io::Error>>,
+}
+
+/// Plan the query (errors come back before any byte) and start streaming
+/// its encoded result.
+pub async fn run(
+    req: &TapRequest,
+    tables: &Tables,
+    limits: Limits,
+) -> Result<QueryOutput, TapError> {
+    let maxrec = req
+        .maxrec
+        .unwrap_or(limits.default_maxrec)
+        .min(limits.hard_maxrec);
+    let t = astrolake_adql::plan(&req.query, tables).await?;
+    let df = DataFrame::new(t.ctx.state(), t.plan.clone())
+        .limit(0, Some(maxrec as usize + 1))
+        .map_err(AdqlError::from)?;
+    let stream = df.execute_stream().await.map_err(AdqlError::from)?;
+    let schema = stream.schema();
+    let mut infos = Vec::new();
+    if let Some(r) = &req.runid {
+        infos.push(("RUNID".to_string(), r.clone()));
+    }
+    let info = ResultInfo {
+        columns: t.columns.clone(),
+        query: Some(req.query.clone()),
+        infos,
+        table_name: "result".to_string(),
+    };
+    let mut enc = formats::encoder(req.format, info, Arc::clone(&schema));
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::spawn(async move {
+        let mut stream = stream;
+        let send = |b: Vec<u8>| {
+            let tx = tx.clone();
+            async move {
+                if b.is_empty() {
+                    return true;
+                }
+                tx.send(Ok(Bytes::from(b))).await.is_ok()
+            }
+        };
+        let fail = |m: String| std::io::Error::other(m);
+        match enc.begin() {
+            Ok(b) => {
+                if !send(b).await {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(fail(e.to_string()))).await;
+                return;
+            }
+        }
+        let mut sent: u64 = 0;
+        let mut overflow = false;
+        let mut error: Option<String> = None;
+        while let Some(item) = stream.next().await {
+            let batch: RecordBatch = match item {
+                Ok(b) => b,
+                Err(e) => {
+                    error = Some(AdqlError::from(e).to_string());
+                    break;
+                }
+            };
+            let room = maxrec - sent;
+            let batch = if batch.num_rows() as u64 > room {
+                overflow = true;
+                batch.slice(0, room as usize)
+            } else {
+                batch
+            };
+            sent += batch.num_rows() as u64;
+            if batch.num_rows() > 0 {
+                match enc.batch(&batch) {
+                    Ok(b) => {
+                        if !send(b).await {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        error = Some(e.to_string());
+                        break;
+                    }
+                }
+            }
+            if overflow {
+                break;
+            }
+        }
+        let end = match error {
+            None => enc.finish(overflow),
+            Some(m) => enc.fail(&m),
+        };
+        match end {
+            Ok(b) => {
+                if !send(b).await {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(fail(e.to_string()))).await;
+                return;
+            }
+        }
+        loop {
+            match enc.next_chunk() {
+                Ok(Some(b)) => {
+                    if !send(b).await {
+                        return;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.send(Err(fail(e.to_string()))).await;
+                    return;
+                }
+            }
+        }
+    });
+    let body =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) })
+            .boxed();
+    Ok(QueryOutput {
+        format: req.format,
+        body,
+    })
+}
+
+/// The DALI error document for an error.
+pub fn error_document(e: &TapError) -> String {
+    formats::error_votable(&e.to_string())
+}
