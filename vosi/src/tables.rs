@@ -1,0 +1,254 @@
+//! `/tables` and `/tables/{schema.table}`: VODataService 1.2 table
+//! descriptions.
+
+use astrolake_adql::Tables;
+use astrolake_catalog::healpix::HEALPIX_COLUMN;
+use astrolake_catalog::manifest::Manifest;
+use astrolake_catalog::provider::TableScanner;
+use astrolake_catalog::votable::FieldMeta;
+
+use crate::xml::Doc;
+use crate::{VosiError, NS_VOSI_TABLES, NS_VS, NS_XSI};
+
+/// Everything `/tables` says about one table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TableDoc {
+    /// Schema name, e.g. `gaia`.
+    pub schema: String,
+    /// Schema title.
+    pub schema_title: Option<String>,
+    /// Schema description.
+    pub schema_description: Option<String>,
+    /// Table name, unqualified, e.g. `gaia_source`.
+    pub name: String,
+    /// Table title.
+    pub title: Option<String>,
+    /// Table description.
+    pub description: Option<String>,
+    /// Number of rows, when known.
+    pub nrows: Option<u64>,
+    /// Columns, in table order.
+    pub columns: Vec<FieldMeta>,
+    /// Names of the indexed columns (flag `indexed`).
+    pub indexed: Vec<String>,
+}
+
+impl TableDoc {
+    /// `schema.table`.
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", self.schema, self.name)
+    }
+}
+
+/// Description of TAP_SCHEMA when the manifest has none (as in
+/// TAP_SCHEMA.schemas).
+const TAP_SCHEMA_DESCRIPTION: &str =
+    "The TAP 1.1 metadata schema: the tables and columns of this service";
+
+/// The table descriptions of every table a query can name, except the
+/// per-request `TAP_UPLOAD` ones: schema title and description, and table
+/// descriptions the table metadata lacks, come from the manifest; row
+/// counts from the stored tables; the position columns of HEALPix tables
+/// and `_healpix_29` are indexed. Tables are grouped by schema (in the
+/// order schemas first appear), TAP_SCHEMA last.
+pub fn table_docs(tables: &Tables, manifest: Option<&Manifest>) -> Vec<TableDoc> {
+    let mut docs: Vec<TableDoc> = tables
+        .entries()
+        .iter()
+        .filter(|e| !e.schema.eq_ignore_ascii_case("TAP_UPLOAD"))
+        .map(|e| {
+            let schema_entry = manifest.and_then(|m| {
+                m.schemas
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(&e.schema))
+                    .map(|(_, s)| s)
+            });
+            let is_tap_schema = e.schema.eq_ignore_ascii_case("TAP_SCHEMA");
+            let schema_description = schema_entry
+                .and_then(|s| s.description.clone())
+                .or_else(|| is_tap_schema.then(|| TAP_SCHEMA_DESCRIPTION.to_string()));
+            let description = e.meta.description.clone().or_else(|| {
+                manifest
+                    .and_then(|m| m.table(&e.schema, &e.name))
+                    .and_then(|(_, _, t)| t.description.clone())
+            });
+            let nrows = e
+                .provider
+                .downcast_ref::<TableScanner>()
+                .map(|s| s.info().rows);
+            let indexed = e
+                .meta
+                .fields
+                .iter()
+                .filter(|f| {
+                    f.name == HEALPIX_COLUMN
+                        || e.position
+                            .as_ref()
+                            .is_some_and(|(ra, dec)| *ra == f.name || *dec == f.name)
+                })
+                .map(|f| f.name.clone())
+                .collect();
+            TableDoc {
+                schema: e.schema.clone(),
+                schema_title: schema_entry.and_then(|s| s.title.clone()),
+                schema_description,
+                name: e.name.clone(),
+                title: None,
+                description,
+                nrows,
+                columns: e.meta.fields.clone(),
+                indexed,
+            }
+        })
+        .collect();
+    // Group by schema in order of first appearance, TAP_SCHEMA last.
+    let mut order: Vec<String> = Vec::new();
+    for d in &docs {
+        if !order.contains(&d.schema) {
+            order.push(d.schema.clone());
+        }
+    }
+    let rank = |s: &str| {
+        let tap = s.eq_ignore_ascii_case("TAP_SCHEMA");
+        (tap, order.iter().position(|o| o == s))
+    };
+    docs.sort_by_key(|d| rank(&d.schema));
+    docs
+}
+
+/// The table named `name` (`schema.table`, case-insensitively; an
+/// unqualified name if it is unique), for `/tables/{name}`.
+pub fn find_table<'a>(docs: &'a [TableDoc], name: &str) -> Result<&'a TableDoc, VosiError> {
+    let unknown = || VosiError::UnknownTable {
+        name: name.to_string(),
+    };
+    let hits: Vec<&TableDoc> = match name.split_once('.') {
+        Some((s, t)) => docs
+            .iter()
+            .filter(|d| d.schema.eq_ignore_ascii_case(s) && d.name.eq_ignore_ascii_case(t))
+            .collect(),
+        None => docs
+            .iter()
+            .filter(|d| d.name.eq_ignore_ascii_case(name))
+            .collect(),
+    };
+    match hits[..] {
+        [one] => Ok(one),
+        [..] => {
+            // Several case-insensitive matches: an exact one wins.
+            hits.into_iter()
+                .find(|d| d.qualified() == name || d.name == name)
+                .ok_or_else(unknown)
+        }
+    }
+}
+
+/// Write the `<column>` of a field.
+fn column(d: &mut Doc, f: &FieldMeta, indexed: bool) {
+    d.start("column", &[]);
+    d.elem("name", &[], &f.name);
+    d.opt_elem("description", f.description.as_deref());
+    d.opt_elem("unit", f.unit.as_deref());
+    d.opt_elem("ucd", f.ucd.as_deref());
+    d.opt_elem("utype", f.utype.as_deref());
+    let mut attrs = vec![("xsi:type", "vs:VOTableType")];
+    if let Some(a) = f
+        .arraysize
+        .as_deref()
+        .filter(|a| !a.is_empty() && *a != "1")
+    {
+        attrs.push(("arraysize", a));
+    }
+    if let Some(x) = f.xtype.as_deref().filter(|x| !x.is_empty()) {
+        attrs.push(("extendedType", x));
+    }
+    d.elem("dataType", &attrs, &f.datatype);
+    if indexed {
+        d.elem("flag", &[], "indexed");
+    }
+    if f.null.is_some() {
+        d.elem("flag", &[], "nullable");
+    }
+    d.end("column");
+}
+
+/// Write the content of a `vs:Table` (name … columns) inside the element
+/// `tag`.
+fn table_body(d: &mut Doc, tag: &str, root_attrs: &[(&str, &str)], t: &TableDoc, detail: bool) {
+    let mut attrs = root_attrs.to_vec();
+    attrs.push(("type", "output"));
+    d.start(tag, &attrs);
+    d.elem("name", &[], &t.qualified());
+    d.opt_elem("title", t.title.as_deref());
+    d.opt_elem("description", t.description.as_deref());
+    if let Some(n) = t.nrows {
+        d.elem("nrows", &[], &n.to_string());
+    }
+    if detail {
+        for f in &t.columns {
+            column(d, f, t.indexed.contains(&f.name));
+        }
+    }
+    d.end(tag);
+}
+
+/// The VOSI 1.1 tableset document (`<vosi:tableset>`): one `schema` per
+/// schema (name, title, description), one `table` per table (qualified
+/// name, description, `nrows`, columns). `detail_min` (`detail=min`)
+/// leaves the columns out.
+pub fn tables(entries: &[TableDoc], detail_min: bool) -> String {
+    let mut d = Doc::new();
+    d.start(
+        "vosi:tableset",
+        &[
+            ("xmlns:vosi", NS_VOSI_TABLES),
+            ("xmlns:vs", NS_VS),
+            ("xmlns:xsi", NS_XSI),
+        ],
+    );
+    // Schemas in order of first appearance (a TableSet needs at least one).
+    let mut schemas: Vec<&str> = Vec::new();
+    for t in entries {
+        if !schemas.contains(&t.schema.as_str()) {
+            schemas.push(&t.schema);
+        }
+    }
+    if schemas.is_empty() {
+        d.start("schema", &[]);
+        d.elem("name", &[], "default");
+        d.end("schema");
+    }
+    for s in schemas {
+        let members: Vec<&TableDoc> = entries.iter().filter(|t| t.schema == s).collect();
+        let title = members.iter().find_map(|t| t.schema_title.as_deref());
+        let description = members.iter().find_map(|t| t.schema_description.as_deref());
+        d.start("schema", &[]);
+        d.elem("name", &[], s);
+        d.opt_elem("title", title);
+        d.opt_elem("description", description);
+        for t in members {
+            table_body(&mut d, "table", &[], t, !detail_min);
+        }
+        d.end("schema");
+    }
+    d.end("vosi:tableset");
+    d.finish()
+}
+
+/// The VOSI 1.1 document of one table (`<vosi:table>`), for
+/// `/tables/{schema.table}`: the table with all its columns.
+pub fn table(entry: &TableDoc) -> String {
+    let mut d = Doc::new();
+    table_body(
+        &mut d,
+        "vosi:table",
+        &[
+            ("xmlns:vosi", NS_VOSI_TABLES),
+            ("xmlns:vs", NS_VS),
+            ("xmlns:xsi", NS_XSI),
+        ],
+        entry,
+        true,
+    );
+    d.finish()
+}

@@ -1,0 +1,125 @@
+//! A thin layer over quick-xml's writer for documents built in memory.
+//!
+//! quick-xml escapes text and attribute values; this layer only removes the
+//! characters XML 1.0 cannot represent at all and turns the writer's
+//! `io::Result`s (which cannot fail on a `Vec<u8>`) into plain calls.
+
+use std::borrow::Cow;
+
+use quick_xml::escape::partial_escape;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+
+/// An XML document being written.
+pub(crate) struct Doc {
+    w: Writer<Vec<u8>>,
+}
+
+/// Writing to a `Vec<u8>` cannot fail; quick-xml still returns `io::Result`.
+fn ok<T>(r: std::io::Result<T>) {
+    r.expect("writing XML into memory cannot fail");
+}
+
+/// `s` without the characters XML 1.0 forbids (C0 controls other than tab,
+/// newline and carriage return, lone surrogates cannot occur in a `str`,
+/// U+FFFE and U+FFFF), each replaced by U+FFFD.
+pub(crate) fn xml_chars(s: &str) -> Cow<'_, str> {
+    let bad = |c: char| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
+    };
+    if s.chars().any(bad) {
+        Cow::Owned(
+            s.chars()
+                .map(|c| if bad(c) { '\u{FFFD}' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+impl Doc {
+    /// A new document with an XML declaration (UTF-8), indented by two
+    /// spaces.
+    pub(crate) fn new() -> Self {
+        let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+        ok(w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))));
+        Doc { w }
+    }
+
+    /// A new document without indentation (for XHTML, where whitespace
+    /// inside mixed content is visible).
+    pub(crate) fn new_flat() -> Self {
+        let mut w = Writer::new(Vec::new());
+        ok(w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))));
+        Doc { w }
+    }
+
+    /// Write a `<!DOCTYPE ...>` declaration.
+    pub(crate) fn doctype(&mut self, content: &str) {
+        ok(self
+            .w
+            .write_event(Event::DocType(BytesText::from_escaped(content))));
+    }
+
+    fn start_tag<'a>(name: &'a str, attrs: &[(&'a str, &'a str)]) -> BytesStart<'a> {
+        let mut tag = BytesStart::new(name);
+        for (k, v) in attrs {
+            let v = xml_chars(v);
+            tag.push_attribute((*k, v.as_ref()));
+        }
+        tag
+    }
+
+    /// Open an element.
+    pub(crate) fn start(&mut self, name: &str, attrs: &[(&str, &str)]) {
+        ok(self
+            .w
+            .write_event(Event::Start(Self::start_tag(name, attrs))));
+    }
+
+    /// Close an element.
+    pub(crate) fn end(&mut self, name: &str) {
+        ok(self.w.write_event(Event::End(BytesEnd::new(name))));
+    }
+
+    /// An element without content.
+    pub(crate) fn empty(&mut self, name: &str, attrs: &[(&str, &str)]) {
+        ok(self
+            .w
+            .write_event(Event::Empty(Self::start_tag(name, attrs))));
+    }
+
+    /// Text content at the current position.
+    pub(crate) fn text(&mut self, text: &str) {
+        // quick-xml escapes `<`, `>` and `&` (quotes need no escaping in
+        // text, and stay readable in queries).
+        let text = xml_chars(text);
+        ok(self
+            .w
+            .write_event(Event::Text(BytesText::from_escaped(partial_escape(
+                text.as_ref(),
+            )))));
+    }
+
+    /// An element holding only text.
+    pub(crate) fn elem(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) {
+        self.start(name, attrs);
+        self.text(text);
+        self.end(name);
+    }
+
+    /// An element holding only text, if there is (non-blank) text.
+    pub(crate) fn opt_elem(&mut self, name: &str, text: Option<&str>) {
+        if let Some(t) = text.filter(|t| !t.trim().is_empty()) {
+            self.elem(name, &[], t);
+        }
+    }
+
+    /// The finished document.
+    pub(crate) fn finish(self) -> String {
+        let mut bytes = self.w.into_inner();
+        bytes.push(b'\n');
+        String::from_utf8(bytes).expect("quick-xml writes the UTF-8 it is given")
+    }
+}
