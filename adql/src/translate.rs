@@ -1309,23 +1309,23 @@ impl VisitorMut for Functions<'_, '_> {
 /// A JOIN without ON, USING or NATURAL is a cross join (ADQL's join
 /// specification is optional).
 fn bare_joins(q: &mut Query) {
+    fn cross(joins: &mut [sqlparser::ast::Join]) {
+        for j in joins {
+            if matches!(
+                j.join_operator,
+                JoinOperator::Join(JoinConstraint::None)
+                    | JoinOperator::Inner(JoinConstraint::None)
+            ) {
+                j.join_operator = JoinOperator::CrossJoin(JoinConstraint::None);
+            }
+        }
+    }
     struct J;
     impl VisitorMut for J {
         type Break = ();
         fn pre_visit_select(&mut self, s: &mut Select) -> ControlFlow<()> {
-            fn fix(twj: &mut TableWithJoins) {
-                for j in twj.joins.iter_mut() {
-                    if matches!(
-                        j.join_operator,
-                        JoinOperator::Join(JoinConstraint::None)
-                            | JoinOperator::Inner(JoinConstraint::None)
-                    ) {
-                        j.join_operator = JoinOperator::CrossJoin(JoinConstraint::None);
-                    }
-                }
-            }
             for twj in s.from.iter_mut() {
-                fix(twj);
+                cross(&mut twj.joins);
             }
             ControlFlow::Continue(())
         }
@@ -1334,15 +1334,7 @@ fn bare_joins(q: &mut Query) {
                 table_with_joins, ..
             } = tf
             {
-                for j in table_with_joins.joins.iter_mut() {
-                    if matches!(
-                        j.join_operator,
-                        JoinOperator::Join(JoinConstraint::None)
-                            | JoinOperator::Inner(JoinConstraint::None)
-                    ) {
-                        j.join_operator = JoinOperator::CrossJoin(JoinConstraint::None);
-                    }
-                }
+                cross(&mut table_with_joins.joins);
             }
             ControlFlow::Continue(())
         }
