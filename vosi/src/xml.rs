@@ -4,8 +4,6 @@
 //! characters XML 1.0 cannot represent at all and turns the writer's
 //! `io::Result`s (which cannot fail on a `Vec<u8>`) into plain calls.
 
-use std::borrow::Cow;
-
 use quick_xml::escape::partial_escape;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
@@ -20,23 +18,7 @@ fn ok<T>(r: std::io::Result<T>) {
     r.expect("writing XML into memory cannot fail");
 }
 
-/// `s` without the characters XML 1.0 forbids (C0 controls other than tab,
-/// newline and carriage return, lone surrogates cannot occur in a `str`,
-/// U+FFFE and U+FFFF), each replaced by U+FFFD.
-pub(crate) fn xml_chars(s: &str) -> Cow<'_, str> {
-    let bad = |c: char| {
-        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
-    };
-    if s.chars().any(bad) {
-        Cow::Owned(
-            s.chars()
-                .map(|c| if bad(c) { '\u{FFFD}' } else { c })
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(s)
-    }
-}
+pub(crate) use astrolake_catalog::votable::xml::xml_chars;
 
 impl Doc {
     /// A new document with an XML declaration (UTF-8), indented by two

@@ -16,6 +16,8 @@ use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesRef, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer, XmlVersion};
 
+use std::borrow::Cow;
+
 use super::{FieldMeta, TableMeta};
 use crate::error::{CatalogError, Result};
 
@@ -426,6 +428,24 @@ pub(crate) fn read_table_header<R: BufRead>(
             }
             _ => {}
         }
+    }
+}
+
+/// `s` without the characters XML 1.0 forbids (C0 controls other than tab,
+/// newline and carriage return; U+FFFE and U+FFFF), each replaced by U+FFFD,
+/// so text from data or metadata never breaks a document.
+pub fn xml_chars(s: &str) -> Cow<'_, str> {
+    let bad = |c: char| {
+        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
+    };
+    if s.chars().any(bad) {
+        Cow::Owned(
+            s.chars()
+                .map(|c| if bad(c) { '\u{FFFD}' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(s)
     }
 }
 

@@ -179,21 +179,7 @@ fn status_info(value: &str, text: Option<&str>) -> Vec<u8> {
     w.into_inner()
 }
 
-/// Text XML 1.0 can carry: other control characters become U+FFFD.
-pub(crate) fn xml_clean(s: &str) -> Cow<'_, str> {
-    let bad = |c: char| {
-        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
-    };
-    if s.chars().any(bad) {
-        Cow::Owned(
-            s.chars()
-                .map(|c| if bad(c) { '\u{FFFD}' } else { c })
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(s)
-    }
-}
+pub(crate) use astrolake_catalog::votable::xml::xml_chars as xml_clean;
 
 /// A valid, unique XML ID for a column name.
 fn xml_id(name: &str, used: &mut Vec<String>) -> String {
