@@ -31,6 +31,20 @@ fn is_reserved(word: &str) -> bool {
         .any(|w| !w.is_empty() && w.eq_ignore_ascii_case(word))
 }
 
+/// How a column or table name is written in ADQL: as it is when it is a
+/// regular identifier (a letter, then letters, digits or `_`) and not a
+/// reserved word, else as a delimited identifier (`"_healpix_29"`,
+/// `"size"`), the form TAP_SCHEMA and VOSI tables publish (TAP 1.1 §4.3).
+pub fn adql_name(name: &str) -> String {
+    let regular = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if regular && !is_reserved(name) {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
 /// A relation (table, view, derived table) named in a query.
 #[derive(Debug, Clone)]
 pub struct Relation {
@@ -1143,5 +1157,18 @@ fn cast_allowed(t: &DataType) -> bool {
                     .any(|g| g.eq_ignore_ascii_case(&name.to_string()))
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::adql_name;
+
+    #[test]
+    fn published_names() {
+        assert_eq!(adql_name("ra"), "ra");
+        assert_eq!(adql_name("size"), "\"size\"");
+        assert_eq!(adql_name("_healpix_29"), "\"_healpix_29\"");
+        assert_eq!(adql_name("a\"b"), "\"a\"\"b\"");
     }
 }

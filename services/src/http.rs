@@ -1,13 +1,22 @@
 //! The HTTP services: thin actix-web handlers over `astrolake_tap`
-//! (parameters, queries, formats) and, later, VOSI and the registry. Errors
-//! become DALI error documents with their status here, in one place.
+//! (parameters, uploads, queries, formats) and `astrolake_vosi` (VOSI
+//! documents). Errors become DALI error documents with their status here,
+//! in one place ([`error_response`]).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use actix_web::http::header::{self, ContentType};
 use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use astrolake_adql::Tables;
+use astrolake_tap::formats::Format;
+use astrolake_tap::params::ParamError;
 use astrolake_tap::query::{Limits, TapError};
+use astrolake_tap::upload::UploadLimits;
+use astrolake_vosi::{CapabilitiesConfig, DataLimit, Example, LimitUnit, TableDoc, TimeLimit};
+use bytes::Bytes;
+use futures::StreamExt;
 
 /// What every handler shares.
 pub struct AppState {
@@ -15,38 +24,179 @@ pub struct AppState {
     pub tables: Tables,
     /// MAXREC limits.
     pub limits: Limits,
+    /// Upload limits and allowed hosts.
+    pub uploads: UploadLimits,
+    /// The public TAP URL, when configured (else from each request).
+    pub public_url: Option<String>,
+    /// The path the service is mounted at, e.g. `/tap`.
+    pub base_path: String,
+    /// `/tables` entries.
+    pub table_docs: Vec<TableDoc>,
+    /// `/examples` entries.
+    pub examples: Vec<Example>,
+    /// Job retention and execution duration (for `/capabilities`).
+    pub retention: TimeLimit,
+    /// Job execution duration (for `/capabilities`).
+    pub execution_duration: TimeLimit,
+    /// When the service started (`/availability`).
+    pub up_since: String,
+    /// Largest request body, bytes.
+    pub max_request_bytes: usize,
 }
 
-/// The parameters of a request: the query string, then an
-/// `application/x-www-form-urlencoded` body.
-fn params(req: &HttpRequest, body: &[u8]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .into_owned()
-        .collect();
-    let form = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if form {
-        out.extend(url::form_urlencoded::parse(body).into_owned());
+impl AppState {
+    /// The TAP base URL as the client sees it.
+    fn base_url(&self, req: &HttpRequest) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => {
+                let info = req.connection_info();
+                format!("{}://{}{}", info.scheme(), info.host(), self.base_path)
+            }
+        }
     }
-    out
+
+    fn capabilities(&self, req: &HttpRequest) -> CapabilitiesConfig {
+        let formats: Vec<(String, Vec<String>)> = Format::all()
+            .into_iter()
+            .map(|(_, mime, aliases)| {
+                (
+                    mime.to_string(),
+                    aliases.into_iter().map(str::to_string).collect(),
+                )
+            })
+            .collect();
+        let mut c = CapabilitiesConfig::new(self.base_url(req), &formats);
+        c.retention_period = Some(self.retention);
+        c.execution_duration = Some(self.execution_duration);
+        c.output_limit = Some(DataLimit {
+            default: self.limits.default_maxrec,
+            hard: self.limits.hard_maxrec,
+            unit: LimitUnit::Row,
+        });
+        c.upload_limit = Some(DataLimit {
+            default: self.uploads.max_bytes,
+            hard: self.uploads.max_bytes,
+            unit: LimitUnit::Byte,
+        });
+        c
+    }
 }
 
-fn error_response(e: &TapError) -> HttpResponse {
+/// A request's parameters and its multipart file parts.
+#[derive(Default)]
+pub struct RequestParams {
+    /// Name/value pairs: the query string, then the body's fields.
+    pub params: Vec<(String, String)>,
+    /// Multipart parts by name (for `UPLOAD=t,param:NAME`).
+    pub parts: HashMap<String, Bytes>,
+}
+
+/// Read the parameters of a request: the query string, then an
+/// `application/x-www-form-urlencoded` or `multipart/form-data` body
+/// (text parts without a file name are parameters too).
+pub async fn read_params(
+    req: &HttpRequest,
+    payload: web::Payload,
+    max_bytes: usize,
+) -> Result<RequestParams, ParamError> {
+    let mut out = RequestParams {
+        params: url::form_urlencoded::parse(req.query_string().as_bytes())
+            .into_owned()
+            .collect(),
+        parts: HashMap::new(),
+    };
+    let ctype = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let too_big = || {
+        ParamError(format!(
+            "the request is larger than this service's limit of {max_bytes} bytes"
+        ))
+    };
+    if ctype.starts_with("multipart/form-data") {
+        let mut mp = actix_multipart::Multipart::new(req.headers(), payload);
+        let mut total = 0usize;
+        while let Some(field) = mp.next().await {
+            let mut field = field.map_err(|e| ParamError(format!("bad multipart request: {e}")))?;
+            let cd = field.content_disposition().cloned();
+            let name = cd
+                .as_ref()
+                .and_then(|c| c.get_name())
+                .unwrap_or("")
+                .to_string();
+            let is_file = cd.as_ref().and_then(|c| c.get_filename()).is_some();
+            let mut data = Vec::new();
+            while let Some(chunk) = field.next().await {
+                let chunk = chunk.map_err(|e| ParamError(format!("bad multipart request: {e}")))?;
+                total += chunk.len();
+                if total > max_bytes {
+                    return Err(too_big());
+                }
+                data.extend_from_slice(&chunk);
+            }
+            if !is_file {
+                if let Ok(text) = std::str::from_utf8(&data) {
+                    out.params.push((name.clone(), text.to_string()));
+                }
+            }
+            out.parts.insert(name, Bytes::from(data));
+        }
+    } else {
+        let mut body = web::BytesMut::new();
+        let mut payload = payload;
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ParamError(format!("reading the request: {e}")))?;
+            if body.len() + chunk.len() > max_bytes {
+                return Err(too_big());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if ctype.starts_with("application/x-www-form-urlencoded") || ctype.is_empty() {
+            out.params
+                .extend(url::form_urlencoded::parse(&body).into_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// The DALI error document of an error, with its HTTP status.
+pub fn error_response(e: &TapError) -> HttpResponse {
     HttpResponse::build(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST))
         .content_type("application/x-votable+xml")
         .body(astrolake_tap::query::error_document(e))
 }
 
-async fn sync(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
-    let p = params(&req, &body);
-    let r = match astrolake_tap::params::parse(&p) {
+fn xml(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/xml; charset=utf-8")
+        .body(body)
+}
+
+async fn sync(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let p = match read_params(&req, payload, state.max_request_bytes).await {
+        Ok(p) => p,
+        Err(e) => return error_response(&TapError::Param(e)),
+    };
+    let r = match astrolake_tap::params::parse(&p.params) {
         Ok(r) => r,
         Err(e) => return error_response(&TapError::Param(e)),
     };
-    match astrolake_tap::query::run(&r, &state.tables, state.limits).await {
+    let tables = match astrolake_tap::upload::with_uploads(
+        &state.tables,
+        r.upload.as_deref(),
+        &p.parts,
+        &state.uploads,
+    )
+    .await
+    {
+        Ok(t) => t,
+        Err(e) => return error_response(&TapError::Upload(e)),
+    };
+    match astrolake_tap::query::run(&r, &tables, state.limits).await {
         Ok(out) => HttpResponse::Ok()
             .content_type(out.format.mime())
             .streaming(out.body),
@@ -54,17 +204,65 @@ async fn sync(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) ->
     }
 }
 
-/// Serve the TAP service under `base` (e.g. `/tap`) until stopped.
-pub async fn serve(state: AppState, bind: &str, base: &str) -> std::io::Result<()> {
+async fn availability(state: web::Data<AppState>) -> HttpResponse {
+    xml(astrolake_vosi::availability(
+        true,
+        Some(&state.up_since),
+        Some("accepting queries"),
+    ))
+}
+
+async fn capabilities(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    xml(astrolake_vosi::capabilities(&state.capabilities(&req)))
+}
+
+async fn tables(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let detail_min = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .any(|(k, v)| k.eq_ignore_ascii_case("detail") && v.eq_ignore_ascii_case("min"));
+    xml(astrolake_vosi::tables(&state.table_docs, detail_min))
+}
+
+async fn table(path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    match astrolake_vosi::find_table(&state.table_docs, &path) {
+        Ok(t) => xml(astrolake_vosi::table(t)),
+        Err(e) => HttpResponse::NotFound()
+            .content_type(ContentType::plaintext())
+            .body(e.to_string()),
+    }
+}
+
+async fn examples(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/xhtml+xml; charset=utf-8")
+        .body(astrolake_vosi::examples(
+            &state.base_url(&req),
+            &state.examples,
+        ))
+}
+
+/// The service's routes, below the base path.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/sync", web::get().to(sync))
+        .route("/sync", web::post().to(sync))
+        .route("/availability", web::get().to(availability))
+        .route("/capabilities", web::get().to(capabilities))
+        .route("/tables", web::get().to(tables))
+        .route("/tables/{name}", web::get().to(table))
+        .route("/examples", web::get().to(examples));
+}
+
+/// Serve the TAP service under its base path until stopped.
+pub async fn serve(state: AppState, bind: &str) -> std::io::Result<()> {
+    let base = state.base_path.trim_end_matches('/').to_string();
     let state = web::Data::from(Arc::new(state));
-    let base = base.trim_end_matches('/').to_string();
     HttpServer::new(move || {
-        App::new().app_data(state.clone()).service(
-            web::scope(&base)
-                .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
-                .route("/sync", web::get().to(sync))
-                .route("/sync", web::post().to(sync)),
-        )
+        App::new()
+            .wrap(actix_web::middleware::DefaultHeaders::new().add((
+                header::SERVER,
+                concat!("astrolake/", env!("CARGO_PKG_VERSION")),
+            )))
+            .app_data(state.clone())
+            .service(web::scope(&base).configure(routes))
     })
     .bind(bind)?
     .run()

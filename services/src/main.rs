@@ -1,6 +1,7 @@
 //! `astrolake`: the one binary. Subcommands are thin: they parse arguments
 //! and call the library crates.
 
+mod config;
 mod http;
 
 use std::path::PathBuf;
@@ -57,15 +58,20 @@ enum Command {
         #[arg(long)]
         catalog: String,
     },
-    /// Serve the catalogue over TAP/VOSI (arrives with the TAP issue); with no
-    /// --catalog, builds the demo catalogue on first run.
+    /// Serve the catalogue over TAP 1.1 and VOSI; with no catalogue
+    /// configured, builds the demo catalogue on first run.
     Serve {
-        /// Catalogue root (default: the demo catalogue under the data directory).
+        /// Configuration file (TOML; default `$ASTROLAKE_CONFIG`). Every key
+        /// can also be set as `ASTROLAKE_SECTION_KEY` in the environment.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Catalogue root (default: `[catalog] root`, else the demo catalogue
+        /// under the data directory).
         #[arg(long)]
         catalog: Option<String>,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        bind: String,
+        /// Address to listen on (default: `[server] bind`, 127.0.0.1:8080).
+        #[arg(long)]
+        bind: Option<String>,
     },
 }
 
@@ -357,24 +363,10 @@ async fn run_tables(catalog: &str) -> Result<()> {
     Ok(())
 }
 
-/// The default data directory: `$ASTROLAKE_DATA`, else `$XDG_DATA_HOME/astrolake`,
-/// else `~/.local/share/astrolake`.
-fn data_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("ASTROLAKE_DATA") {
-        return d.into();
-    }
-    if let Some(d) = std::env::var_os("XDG_DATA_HOME") {
-        return PathBuf::from(d).join("astrolake");
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    home.join(".local/share/astrolake")
-}
-
-/// Build the demo catalogue (200,000 synthetic Gaia rows) unless it exists.
-async fn ensure_demo() -> Result<String> {
-    let dir = data_dir().join("demo");
+/// Build the demo catalogue (200,000 synthetic Gaia rows) under the data
+/// directory unless it exists.
+async fn ensure_demo(cfg: &config::Config) -> Result<String> {
+    let dir = cfg.data_dir().join("demo");
     let root = CatalogRoot::open(&dir.to_string_lossy())?;
     if Catalog::open(&root).await?.tables().is_empty() {
         eprintln!("building the demo catalogue in {} ...", dir.display());
@@ -432,18 +424,30 @@ async fn run(cli: Cli) -> Result<()> {
         } => run_query(&catalog, &query, sql, explain).await,
         Command::Tables { catalog } => run_tables(&catalog).await,
         Command::Describe(a) => run_describe(a).await,
-        Command::Serve { catalog, bind } => {
-            let catalog = match catalog {
+        Command::Serve {
+            config,
+            catalog,
+            bind,
+        } => {
+            let file = config.or_else(|| std::env::var_os("ASTROLAKE_CONFIG").map(PathBuf::from));
+            let mut cfg = config::Config::load(file.as_deref(), std::env::vars())?;
+            if let Some(c) = catalog {
+                cfg.catalog.root = Some(c);
+            }
+            if let Some(b) = bind {
+                cfg.server.bind = b;
+            }
+            let catalog = match cfg.catalog.root.clone() {
                 Some(c) => c,
-                None => ensure_demo().await?,
+                None => ensure_demo(&cfg).await?,
             };
             run_tables(&catalog).await?;
-            run_serve(&catalog, &bind).await
+            run_serve(&catalog, &cfg).await
         }
     }
 }
 
-async fn run_serve(catalog: &str, bind: &str) -> Result<()> {
+async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
     let root = CatalogRoot::open(catalog)?;
     let cat = Catalog::open(&root).await?;
     let mut tables = astrolake_adql::Tables::from_catalog(&cat);
@@ -453,16 +457,40 @@ async fn run_serve(catalog: &str, bind: &str) -> Result<()> {
         .iter()
         .map(|(n, e)| (n.clone(), e.description.clone().or(e.title.clone())))
         .collect();
-    astrolake_tap::tap_schema::add_to(&mut tables, &schemas, &[]);
+    let keys = Vec::new();
+    astrolake_tap::tap_schema::add_to(&mut tables, &schemas, &keys);
+    let table_docs = astrolake_vosi::table_docs(&tables, Some(cat.manifest()), &keys);
+    let names: Vec<String> = table_docs.iter().map(|t| t.qualified()).collect();
+    let bind = cfg.server.bind.clone();
+    let base = cfg.server.base_path.trim_end_matches('/').to_string();
     let state = http::AppState {
         tables,
-        limits: Default::default(),
+        limits: cfg.limits.limits(),
+        uploads: cfg.uploads.limits(),
+        public_url: cfg.server.public_url.clone(),
+        base_path: base.clone(),
+        table_docs,
+        examples: astrolake_vosi::default_examples(&names),
+        retention: astrolake_vosi::TimeLimit {
+            default: cfg.jobs.default_destruction,
+            hard: cfg.jobs.max_destruction,
+        },
+        execution_duration: astrolake_vosi::TimeLimit {
+            default: cfg.jobs.default_execution_duration,
+            hard: cfg.jobs.max_execution_duration,
+        },
+        up_since: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        max_request_bytes: cfg.server.max_request_bytes,
     };
-    let base = "/tap";
+    let url = cfg
+        .server
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{bind}{base}"));
     eprintln!(
-        "TAP service at http://{bind}{base}\n  TOPCAT: File > Table Access > TAP, URL http://{bind}{base}\n  pyvo: pyvo.dal.TAPService(\"http://{bind}{base}\").search(\"SELECT TOP 10 * FROM TAP_SCHEMA.tables\")"
+        "TAP service at {url}\n  TOPCAT: File > Table Access > TAP, URL {url}\n  pyvo: pyvo.dal.TAPService(\"{url}\").search(\"SELECT TOP 10 * FROM TAP_SCHEMA.tables\")"
     );
-    http::serve(state, bind, base)
+    http::serve(state, &bind)
         .await
         .with_context(|| format!("serving on {bind}"))
 }

@@ -15,3 +15,4 @@ pub mod formats;
 pub mod params;
 pub mod query;
 pub mod tap_schema;
+pub mod upload;

@@ -42,13 +42,16 @@ pub enum TapError {
     /// The query is wrong or failed (HTTP 400 when the user can fix it).
     #[error(transparent)]
     Query(#[from] AdqlError),
+    /// An upload could not be fetched or read (HTTP 400).
+    #[error(transparent)]
+    Upload(#[from] crate::upload::UploadError),
 }
 
 impl TapError {
     /// The HTTP status of the error document.
     pub fn status(&self) -> u16 {
         match self {
-            TapError::Param(_) => 400,
+            TapError::Param(_) | TapError::Upload(_) => 400,
             TapError::Query(e) if e.is_user_error() => 400,
             TapError::Query(_) => 500,
         }

@@ -202,13 +202,30 @@ fn definitions() -> Vec<(&'static str, &'static str, Vec<Col>)> {
 /// A foreign key: (from `schema.table`, target `schema.table`, column pairs).
 pub type ForeignKey = (String, String, Vec<(String, String)>);
 
+/// The given foreign keys followed by TAP_SCHEMA's own (tables → schemas,
+/// columns → tables, keys → tables twice, key_columns → keys), as
+/// TAP_SCHEMA.keys and VOSI `/tables` publish them.
+pub fn with_own_keys(keys: &[ForeignKey]) -> Vec<ForeignKey> {
+    let ts = |t: &str| format!("{SCHEMA}.{t}");
+    let own = [
+        ("tables", "schemas", "schema_name", "schema_name"),
+        ("columns", "tables", "table_name", "table_name"),
+        ("keys", "tables", "from_table", "table_name"),
+        ("keys", "tables", "target_table", "table_name"),
+        ("key_columns", "keys", "key_id", "key_id"),
+    ]
+    .into_iter()
+    .map(|(from, target, fc, tc)| (ts(from), ts(target), vec![(fc.to_string(), tc.to_string())]));
+    keys.iter().cloned().chain(own).collect()
+}
+
 /// Schema descriptions for TAP_SCHEMA.schemas.
 pub type SchemaDescriptions = Vec<(String, Option<String>)>;
 
 fn votable_type_of(t: &DataType) -> (&'static str, Option<&'static str>) {
     match t {
         DataType::Int32 => ("int", None),
-        _ => ("char", Some("*")),
+        _ => ("unicodeChar", Some("*")),
     }
 }
 
@@ -282,7 +299,7 @@ pub fn add_to(tables: &mut Tables, schemas: &SchemaDescriptions, keys: &[Foreign
                 e.schema.clone(),
                 e.name.clone(),
                 e.meta.description.clone(),
-                e.meta.fields.clone(),
+                crate::formats::published_fields(&e.meta.fields, &e.provider.schema()),
                 Some(e.clone()),
             )
         })
@@ -348,7 +365,7 @@ pub fn add_to(tables: &mut Tables, schemas: &SchemaDescriptions, keys: &[Foreign
             let std = sc == SCHEMA;
             column_rows.push(vec![
                 s(format!("{sc}.{t}")),
-                s(f.name.clone()),
+                s(astrolake_adql::check::adql_name(&f.name)),
                 s(f.datatype.clone()),
                 os(f.arraysize.as_deref()),
                 os(f.xtype.as_deref()),
@@ -366,7 +383,7 @@ pub fn add_to(tables: &mut Tables, schemas: &SchemaDescriptions, keys: &[Foreign
     }
     let mut key_rows = Vec::new();
     let mut key_column_rows = Vec::new();
-    for (k, (from, target, cols)) in keys.iter().enumerate() {
+    for (k, (from, target, cols)) in with_own_keys(keys).iter().enumerate() {
         let id = format!("k{k}");
         key_rows.push(vec![
             s(id.clone()),

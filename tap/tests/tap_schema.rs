@@ -77,7 +77,7 @@ async fn tap_schema_describes_the_catalogue_and_itself() {
         cols,
         meta.fields
             .iter()
-            .map(|f| f.name.clone())
+            .map(|f| astrolake_adql::check::adql_name(&f.name))
             .collect::<Vec<_>>()
     );
     let ra = cols.iter().position(|c| c == "ra").unwrap();
@@ -105,10 +105,27 @@ async fn tap_schema_describes_the_catalogue_and_itself() {
         "principal",
         "indexed",
         "std",
-        "size",
+        "\"size\"",
     ] {
         assert!(own.contains(&needed.to_string()), "{own:?}");
     }
+    // Names that are not regular ADQL identifiers are published delimited,
+    // as queries must write them, and TAP_SCHEMA declares its own keys.
+    let hpx = rows(
+        "SELECT column_name FROM TAP_SCHEMA.columns WHERE column_name LIKE '%healpix%'",
+        &tables,
+    )
+    .await;
+    assert!(strings(&hpx, 0).iter().all(|n| n == "\"_healpix_29\""));
+    let k = rows(
+        "SELECT k.from_table, c.from_column, k.target_table, c.target_column \
+         FROM TAP_SCHEMA.keys AS k JOIN TAP_SCHEMA.key_columns AS c ON c.key_id = k.key_id \
+         WHERE k.from_table = 'TAP_SCHEMA.columns'",
+        &tables,
+    )
+    .await;
+    assert_eq!(strings(&k, 2), vec!["TAP_SCHEMA.tables"]);
+    assert_eq!(strings(&k, 1), vec!["table_name"]);
     let s = rows(
         "SELECT description FROM TAP_SCHEMA.schemas WHERE schema_name = 'gaia'",
         &tables,

@@ -120,6 +120,13 @@ pub struct CapabilitiesConfig {
     pub upload_limit: Option<DataLimit>,
     /// Whether `/examples` exists (declares the DALI examples capability).
     pub examples: bool,
+    /// Whether to declare COALESCE under
+    /// `ivo://ivoa.net/std/TAPRegExt#features-adql-conditional`. The ADQL
+    /// 2.1 REC defines that feature type, but validators built on the 2.1
+    /// PR (STILTS taplint 3.4.x, as Debian ships it) report it as an
+    /// unknown standard key, an error; so it is off by default and COALESCE
+    /// stays available without being declared.
+    pub adql_conditional: bool,
 }
 
 impl CapabilitiesConfig {
@@ -136,6 +143,7 @@ impl CapabilitiesConfig {
             output_limit: None,
             upload_limit: None,
             examples: true,
+            adql_conditional: false,
         }
     }
 
@@ -182,7 +190,7 @@ fn plain(names: &[&str]) -> Vec<(String, Option<String>)> {
 /// Every language feature list the ADQL engine supports, in ADQL 2.1
 /// order: UDFs (signatures with descriptions), geometry functions, then
 /// the optional ADQL 2.1 features.
-fn language_features() -> Vec<FeatureList> {
+fn language_features(adql_conditional: bool) -> Vec<FeatureList> {
     let udfs = FUNCTIONS
         .iter()
         .filter(|f| f.feature == Feature::Udf && !f.signature.is_empty())
@@ -191,7 +199,7 @@ fn language_features() -> Vec<FeatureList> {
     let mut string = function_names(Feature::String);
     string.push(("ILIKE".to_string(), None));
     let adql = |suffix: &str| format!("{ADQL_FEATURE_PREFIX}{suffix}");
-    vec![
+    let mut out = vec![
         (format!("{TAPREGEXT}#features-udf"), udfs),
         (
             format!("{TAPREGEXT}#features-adqlgeo"),
@@ -204,7 +212,11 @@ fn language_features() -> Vec<FeatureList> {
         (adql("conditional"), function_names(Feature::Conditional)),
         (adql("unit"), function_names(Feature::Unit)),
         (adql("offset"), plain(&["OFFSET"])),
-    ]
+    ];
+    if !adql_conditional {
+        out.retain(|(t, _)| !t.ends_with("-conditional"));
+    }
+    out
 }
 
 /// A capability with one `vs:ParamHTTP` interface at `url`.
@@ -293,7 +305,7 @@ pub fn capabilities(cfg: &CapabilitiesConfig) -> String {
          geometry functions, the optional ADQL 2.1 features and the user-defined \
          functions declared here.",
     );
-    for (kind, features) in language_features() {
+    for (kind, features) in language_features(cfg.adql_conditional) {
         if features.is_empty() {
             continue;
         }
@@ -371,7 +383,10 @@ mod tests {
 
     #[test]
     fn every_feature_group_is_declared() {
-        let f = language_features();
+        let f = language_features(true);
+        assert!(!language_features(false)
+            .iter()
+            .any(|(k, _)| k.ends_with("-conditional")));
         let forms = |suffix: &str| -> Vec<String> {
             f.iter()
                 .find(|(k, _)| k.ends_with(suffix))

@@ -189,7 +189,7 @@ pub fn default_examples<S: AsRef<str>>(available: &[S]) -> Vec<Example> {
             "SELECT source_id/562949953421312 AS hpx5, COUNT(*) AS n,\n  \
              AVG(pmra) AS pmra, AVG(pmdec) AS pmdec\n\
              FROM gaia.gaia_source\n\
-             GROUP BY source_id/562949953421312",
+             GROUP BY hpx5",
             &["gaia.gaia_source"],
         ),
         ex(

@@ -31,6 +31,9 @@ pub struct TableDoc {
     pub columns: Vec<FieldMeta>,
     /// Names of the indexed columns (flag `indexed`).
     pub indexed: Vec<String>,
+    /// Foreign keys from this table: target `schema.table` and
+    /// (from column, target column) pairs.
+    pub foreign_keys: Vec<(String, Vec<(String, String)>)>,
 }
 
 impl TableDoc {
@@ -51,7 +54,14 @@ const TAP_SCHEMA_DESCRIPTION: &str =
 /// counts from the stored tables; the position columns of HEALPix tables
 /// and `_healpix_29` are indexed. Tables are grouped by schema (in the
 /// order schemas first appear), TAP_SCHEMA last.
-pub fn table_docs(tables: &Tables, manifest: Option<&Manifest>) -> Vec<TableDoc> {
+///
+/// `keys` are the catalogue's foreign keys (TAP_SCHEMA's own are added).
+pub fn table_docs(
+    tables: &Tables,
+    manifest: Option<&Manifest>,
+    keys: &[astrolake_tap::tap_schema::ForeignKey],
+) -> Vec<TableDoc> {
+    let keys = astrolake_tap::tap_schema::with_own_keys(keys);
     let mut docs: Vec<TableDoc> = tables
         .entries()
         .iter()
@@ -96,8 +106,16 @@ pub fn table_docs(tables: &Tables, manifest: Option<&Manifest>) -> Vec<TableDoc>
                 title: None,
                 description,
                 nrows,
-                columns: e.meta.fields.clone(),
+                columns: astrolake_tap::formats::published_fields(
+                    &e.meta.fields,
+                    &e.provider.schema(),
+                ),
                 indexed,
+                foreign_keys: keys
+                    .iter()
+                    .filter(|(from, _, _)| from.eq_ignore_ascii_case(&e.qualified()))
+                    .map(|(_, target, cols)| (target.clone(), cols.clone()))
+                    .collect(),
             }
         })
         .collect();
@@ -146,7 +164,7 @@ pub fn find_table<'a>(docs: &'a [TableDoc], name: &str) -> Result<&'a TableDoc, 
 /// Write the `<column>` of a field.
 fn column(d: &mut Doc, f: &FieldMeta, indexed: bool) {
     d.start("column", &[]);
-    d.elem("name", &[], &f.name);
+    d.elem("name", &[], &astrolake_adql::check::adql_name(&f.name));
     d.opt_elem("description", f.description.as_deref());
     d.opt_elem("unit", f.unit.as_deref());
     d.opt_elem("ucd", f.ucd.as_deref());
@@ -187,6 +205,17 @@ fn table_body(d: &mut Doc, tag: &str, root_attrs: &[(&str, &str)], t: &TableDoc,
     if detail {
         for f in &t.columns {
             column(d, f, t.indexed.contains(&f.name));
+        }
+        for (target, cols) in &t.foreign_keys {
+            d.start("foreignKey", &[]);
+            d.elem("targetTable", &[], target);
+            for (from, to) in cols {
+                d.start("fkColumn", &[]);
+                d.elem("fromColumn", &[], &astrolake_adql::check::adql_name(from));
+                d.elem("targetColumn", &[], &astrolake_adql::check::adql_name(to));
+                d.end("fkColumn");
+            }
+            d.end("foreignKey");
         }
     }
     d.end(tag);

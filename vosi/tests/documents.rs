@@ -167,6 +167,7 @@ fn sample_tables() -> Vec<TableDoc> {
             field("_healpix_29", "long"),
         ],
         indexed: vec!["ra".into(), "dec".into(), "_healpix_29".into()],
+        foreign_keys: vec![],
     };
     let tmass = TableDoc {
         name: "tmass_psc".into(),
@@ -193,6 +194,10 @@ fn sample_tables() -> Vec<TableDoc> {
             field("schema_index", "int"),
         ],
         indexed: vec![],
+        foreign_keys: vec![(
+            "TAP_SCHEMA.tables".into(),
+            vec![("schema_name".into(), "schema_name".into())],
+        )],
     };
     vec![source, tmass, schemas]
 }
@@ -275,7 +280,6 @@ fn capabilities_validate() {
         "ivo://ivoa.net/std/TAPRegExt#features-adql-type",
         "ivo://ivoa.net/std/TAPRegExt#features-adql-unit",
         "ivo://ivoa.net/std/TAPRegExt#features-adql-common-table",
-        "ivo://ivoa.net/std/TAPRegExt#features-adql-conditional",
         "ivo://ivoa.net/std/TAPRegExt#features-adql-offset",
         "ivo://ivoa.net/std/TAPRegExt#upload-inline",
         "ivo://ivoa.net/std/TAPRegExt#upload-http",

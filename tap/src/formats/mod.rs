@@ -227,6 +227,23 @@ pub struct ResultInfo {
     pub table_name: String,
 }
 
+/// The columns of a table as this service delivers them: the declared
+/// metadata with the VOTable datatype and arraysize the encoders write for
+/// each Arrow type (every string as `unicodeChar`, timestamps as `char`,
+/// points and circles as fixed arrays). TAP_SCHEMA and VOSI `/tables`
+/// publish these, so declared and delivered types agree.
+pub fn published_fields(meta: &[FieldMeta], schema: &Schema) -> Vec<FieldMeta> {
+    let info = ResultInfo {
+        columns: meta.to_vec(),
+        ..ResultInfo::default()
+    };
+    Plan::new(&info, schema)
+        .columns
+        .into_iter()
+        .map(|c| c.meta)
+        .collect()
+}
+
 /// Turns a stream of record batches into bytes, incrementally: the HTTP
 /// layer sends each returned chunk as soon as it has it.
 ///

@@ -1,0 +1,315 @@
+//! Server configuration: a TOML file, then environment variables, then the
+//! command line, each overriding the one before; every value has a working
+//! default, so `astrolake serve` needs none of them.
+//!
+//! Every key `KEY` of section `[SECTION]` can be set with the environment
+//! variable `ASTROLAKE_SECTION_KEY` (e.g. `ASTROLAKE_SERVER_BIND`,
+//! `ASTROLAKE_LIMITS_HARD_MAXREC`, `ASTROLAKE_UPLOADS_ALLOWED_HOSTS='["127.0.0.1"]'`);
+//! its value is read as a TOML value when it parses as one, else as a
+//! string. `ASTROLAKE_CONFIG` names the file when `--config` is not given.
+//! See `deploy/astrolake.toml` for every key with its default.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where and how to listen.
+    pub server: Server,
+    /// The catalogue served.
+    pub catalog: CatalogConfig,
+    /// Result row limits.
+    pub limits: LimitsConfig,
+    /// Asynchronous (UWS) jobs.
+    pub jobs: JobsConfig,
+    /// Table uploads.
+    pub uploads: UploadsConfig,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Server {
+    /// Address to listen on.
+    pub bind: String,
+    /// Path of the TAP service (VOSI endpoints below it).
+    pub base_path: String,
+    /// The service's public URL, as clients reach it (e.g. behind a proxy:
+    /// `https://example.org/tap`); default: from each request's Host.
+    pub public_url: Option<String>,
+    /// Data directory (demo catalogue, jobs); default `$ASTROLAKE_DATA`,
+    /// else `$XDG_DATA_HOME/astrolake`, else `~/.local/share/astrolake`.
+    pub data_dir: Option<PathBuf>,
+    /// Largest request body accepted, in bytes (queries and uploads).
+    pub max_request_bytes: usize,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server {
+            bind: "127.0.0.1:8080".into(),
+            base_path: "/tap".into(),
+            public_url: None,
+            data_dir: None,
+            max_request_bytes: 128 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[catalog]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// Catalogue root (directory, `file://` or `s3://` URL); default: the
+    /// demo catalogue, built on first start.
+    pub root: Option<String>,
+}
+
+/// `[limits]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Rows returned when the request gives no MAXREC.
+    pub default_maxrec: u64,
+    /// The most rows any request gets.
+    pub hard_maxrec: u64,
+    /// Longest a synchronous query may run, in seconds.
+    pub sync_execution_duration: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let l = astrolake_tap::query::Limits::default();
+        LimitsConfig {
+            default_maxrec: l.default_maxrec,
+            hard_maxrec: l.hard_maxrec,
+            sync_execution_duration: 600,
+        }
+    }
+}
+
+/// `[jobs]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Where job state and results live; default `DATA_DIR/jobs`.
+    pub dir: Option<PathBuf>,
+    /// Jobs executing at once (the rest wait in QUEUED).
+    pub concurrent: usize,
+    /// Seconds a job may run when it does not say.
+    pub default_execution_duration: u64,
+    /// The most seconds a job may ask for.
+    pub max_execution_duration: u64,
+    /// Seconds from creation to destruction when the job does not say.
+    pub default_destruction: u64,
+    /// The most seconds from creation to destruction a job may ask for.
+    pub max_destruction: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            dir: None,
+            concurrent: 2,
+            default_execution_duration: 3600,
+            max_execution_duration: 4 * 3600,
+            default_destruction: 7 * 86400,
+            max_destruction: 30 * 86400,
+        }
+    }
+}
+
+/// `[uploads]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UploadsConfig {
+    /// The most bytes one uploaded table may have.
+    pub max_bytes: u64,
+    /// The most rows one uploaded table may have.
+    pub max_rows: u64,
+    /// Hosts `UPLOAD=name,http(s)://...` may fetch from.
+    pub allowed_hosts: Vec<String>,
+}
+
+impl Default for UploadsConfig {
+    fn default() -> Self {
+        let u = astrolake_tap::upload::UploadLimits::default();
+        UploadsConfig {
+            max_bytes: u.max_bytes,
+            max_rows: u.max_rows,
+            allowed_hosts: u.allowed_hosts,
+        }
+    }
+}
+
+impl UploadsConfig {
+    /// As the TAP layer takes them.
+    pub fn limits(&self) -> astrolake_tap::upload::UploadLimits {
+        astrolake_tap::upload::UploadLimits {
+            max_bytes: self.max_bytes,
+            max_rows: self.max_rows,
+            allowed_hosts: self.allowed_hosts.clone(),
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// As the TAP layer takes them.
+    pub fn limits(&self) -> astrolake_tap::query::Limits {
+        astrolake_tap::query::Limits {
+            default_maxrec: self.default_maxrec,
+            hard_maxrec: self.hard_maxrec,
+        }
+    }
+}
+
+const SECTIONS: [&str; 5] = ["server", "catalog", "limits", "jobs", "uploads"];
+
+impl Config {
+    /// Load the file (if any), then apply `ASTROLAKE_SECTION_KEY`
+    /// variables from `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config> {
+        let mut doc: toml::Table = match file {
+            Some(f) => {
+                let text = std::fs::read_to_string(f)
+                    .with_context(|| format!("reading the configuration {}", f.display()))?;
+                text.parse()
+                    .with_context(|| format!("configuration {}", f.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        for (k, v) in env {
+            let Some(rest) = k.strip_prefix("ASTROLAKE_") else {
+                continue;
+            };
+            let rest = rest.to_ascii_lowercase();
+            let Some((section, key)) = SECTIONS.iter().find_map(|s| {
+                rest.strip_prefix(s)
+                    .and_then(|r| r.strip_prefix('_'))
+                    .map(|key| (*s, key.to_string()))
+            }) else {
+                continue;
+            };
+            let value = format!("v = {v}")
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(v.clone()));
+            let table = doc
+                .entry(section)
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let Some(table) = table.as_table_mut() else {
+                bail!("configuration: [{section}] is not a table");
+            };
+            table.insert(key, value);
+        }
+        let what = file
+            .map(|f| f.display().to_string())
+            .unwrap_or_else(|| "environment".into());
+        let cfg: Config = toml::Value::Table(doc)
+            .try_into()
+            .with_context(|| format!("configuration ({what})"))?;
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.limits.default_maxrec > self.limits.hard_maxrec {
+            bail!(
+                "configuration: limits.default_maxrec ({}) is above limits.hard_maxrec ({})",
+                self.limits.default_maxrec,
+                self.limits.hard_maxrec
+            );
+        }
+        if self.jobs.concurrent == 0 {
+            bail!("configuration: jobs.concurrent must be at least 1");
+        }
+        if !self.server.base_path.starts_with('/') {
+            bail!(
+                "configuration: server.base_path {:?} must start with /",
+                self.server.base_path
+            );
+        }
+        Ok(())
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        if let Some(d) = &self.server.data_dir {
+            return d.clone();
+        }
+        if let Some(d) = std::env::var_os("ASTROLAKE_DATA") {
+            return d.into();
+        }
+        if let Some(d) = std::env::var_os("XDG_DATA_HOME") {
+            return PathBuf::from(d).join("astrolake");
+        }
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
+        home.join(".local/share/astrolake")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_file_and_environment() {
+        let c = Config::load(None, []).unwrap();
+        assert_eq!(c.server.bind, "127.0.0.1:8080");
+        assert_eq!(c.server.base_path, "/tap");
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.toml");
+        std::fs::write(
+            &f,
+            "[server]\nbind = \"127.0.0.1:9999\"\n[limits]\nhard_maxrec = 500\ndefault_maxrec = 50\n",
+        )
+        .unwrap();
+        let c = Config::load(
+            Some(&f),
+            [
+                (
+                    "ASTROLAKE_LIMITS_DEFAULT_MAXREC".to_string(),
+                    "20".to_string(),
+                ),
+                (
+                    "ASTROLAKE_UPLOADS_ALLOWED_HOSTS".to_string(),
+                    "[\"a.example\"]".to_string(),
+                ),
+                ("ASTROLAKE_CATALOG_ROOT".to_string(), "/x/y".to_string()),
+                ("ASTROLAKE_DATA".to_string(), "/ignored".to_string()),
+                ("PATH".to_string(), "/bin".to_string()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.server.bind, "127.0.0.1:9999");
+        assert_eq!(c.limits.hard_maxrec, 500);
+        assert_eq!(c.limits.default_maxrec, 20);
+        assert_eq!(c.uploads.allowed_hosts, vec!["a.example"]);
+        assert_eq!(c.catalog.root.as_deref(), Some("/x/y"));
+        std::fs::write(&f, "[server]\nbnd = 1\n").unwrap();
+        let e = format!("{:#}", Config::load(Some(&f), []).unwrap_err());
+        assert!(e.contains("bnd"), "{e}");
+        let e = format!(
+            "{:#}",
+            Config::load(
+                None,
+                [(
+                    "ASTROLAKE_LIMITS_DEFAULT_MAXREC".into(),
+                    "99999999999".into()
+                )]
+            )
+            .unwrap_err()
+        );
+        assert!(e.contains("hard_maxrec"), "{e}");
+    }
+}

@@ -1,0 +1,369 @@
+//! Table uploads (TAP 1.1 §2.5, DALI UPLOAD): `UPLOAD=name,uri;name2,uri2`.
+//!
+//! Each upload becomes the table `TAP_UPLOAD.name` for one query. The pipeline:
+//!
+//! 1. [`parse_spec`] splits the parameter and checks the names (ADQL
+//!    regular identifiers, no duplicates) and URI schemes;
+//! 2. [`fetch`] gets the bytes: `param:x` is the request's multipart part `x`
+//!    (inline upload); `http(s)://` is fetched, but only from hosts in the
+//!    operator's allowlist (default: loopback only), without following
+//!    redirects, and never beyond the byte limit;
+//! 3. [`load`] reads the bytes with the catalogue's input readers (VOTable
+//!    TABLEDATA/BINARY/BINARY2, CSV, ECSV, Parquet; the format is told from
+//!    the content), within the row limit, into an in-memory table whose
+//!    columns carry the upload's FIELD metadata (units, UCDs);
+//! 4. [`with_uploads`] returns the service's tables plus the uploads.
+//!
+//! Every failure is an [`UploadError`] that names the upload and says what
+//! to change.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::array::RecordBatch;
+use astrolake_adql::{TableEntry, Tables};
+use astrolake_catalog::input::{open_source, ReadOptions};
+use astrolake_catalog::provider::with_field_metadata;
+use bytes::Bytes;
+use datafusion::datasource::MemTable;
+use futures::StreamExt;
+
+/// The schema uploaded tables live in.
+pub const SCHEMA: &str = "TAP_UPLOAD";
+
+/// What uploads may be.
+#[derive(Debug, Clone)]
+pub struct UploadLimits {
+    /// The most bytes one upload may have.
+    pub max_bytes: u64,
+    /// The most rows one upload may have.
+    pub max_rows: u64,
+    /// Hosts `http(s)` uploads may be fetched from (exact names or
+    /// addresses, case-insensitive; `[::1]` or `::1` for IPv6).
+    pub allowed_hosts: Vec<String>,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        UploadLimits {
+            max_bytes: 100 * 1024 * 1024,
+            max_rows: 2_000_000,
+            allowed_hosts: vec!["127.0.0.1".into(), "localhost".into(), "::1".into()],
+        }
+    }
+}
+
+/// Why an upload failed (HTTP 400).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct UploadError(pub String);
+
+/// One `name,uri` pair of the UPLOAD parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadSpec {
+    /// The table name under `TAP_UPLOAD`.
+    pub name: String,
+    /// Where the table is: `param:PART` or an http(s) URL.
+    pub uri: String,
+}
+
+impl UploadSpec {
+    /// For `param:x` uploads, the part name `x`.
+    pub fn part(&self) -> Option<&str> {
+        self.uri.strip_prefix("param:")
+    }
+}
+
+/// Split and check an UPLOAD parameter. Several UPLOAD parameters are
+/// joined with `;` by the caller.
+pub fn parse_spec(upload: &str) -> Result<Vec<UploadSpec>, UploadError> {
+    let mut out: Vec<UploadSpec> = Vec::new();
+    for item in upload.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let (name, uri) = item.split_once(',').ok_or_else(|| {
+            UploadError(format!(
+                "UPLOAD={item} has no URI; write UPLOAD=name,param:part or UPLOAD=name,https://..."
+            ))
+        })?;
+        let (name, uri) = (name.trim(), uri.trim());
+        let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid_name {
+            return Err(UploadError(format!(
+                "UPLOAD table name {name:?} is not an ADQL identifier (a letter, then letters, digits or _)"
+            )));
+        }
+        if out.iter().any(|s| s.name.eq_ignore_ascii_case(name)) {
+            return Err(UploadError(format!("UPLOAD names the table {name} twice")));
+        }
+        let lower = uri.to_ascii_lowercase();
+        let ok = (lower.starts_with("param:") && uri.len() > 6)
+            || lower.starts_with("http://")
+            || lower.starts_with("https://");
+        if !ok {
+            return Err(UploadError(format!(
+                "UPLOAD {name}: {uri:?} is not supported; use param:PART (a part of a multipart request) or an http(s) URL"
+            )));
+        }
+        out.push(UploadSpec {
+            name: name.to_string(),
+            uri: uri.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Is `url`'s host one the operator allows uploads from?
+pub fn host_allowed(url: &url::Url, allowed: &[String]) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    allowed.iter().any(|a| {
+        let a = a.trim().trim_start_matches('[').trim_end_matches(']');
+        a == "*" || a.eq_ignore_ascii_case(bare)
+    })
+}
+
+/// The bytes of one upload: a request part, or a fetched URL.
+pub async fn fetch(
+    spec: &UploadSpec,
+    parts: &HashMap<String, Bytes>,
+    limits: &UploadLimits,
+) -> Result<Bytes, UploadError> {
+    let name = &spec.name;
+    let bytes = if let Some(part) = spec.part() {
+        parts.get(part).cloned().ok_or_else(|| {
+            UploadError(format!(
+                "UPLOAD {name} names param:{part}, but the request has no part called {part}; \
+                 send the table as a multipart/form-data part with that name"
+            ))
+        })?
+    } else {
+        let url = url::Url::parse(&spec.uri)
+            .map_err(|e| UploadError(format!("UPLOAD {name}: bad URL {}: {e}", spec.uri)))?;
+        if !host_allowed(&url, &limits.allowed_hosts) {
+            return Err(UploadError(format!(
+                "UPLOAD {name}: this service does not fetch tables from {}; \
+                 upload the table inline (param:) or ask the operator to allow the host",
+                url.host_str().unwrap_or("")
+            )));
+        }
+        fetch_url(name, url, limits.max_bytes).await?
+    };
+    if bytes.len() as u64 > limits.max_bytes {
+        return Err(too_big(name, limits.max_bytes));
+    }
+    Ok(bytes)
+}
+
+fn too_big(name: &str, max: u64) -> UploadError {
+    UploadError(format!(
+        "UPLOAD {name} is larger than this service's upload limit of {max} bytes"
+    ))
+}
+
+async fn fetch_url(name: &str, url: url::Url, max: u64) -> Result<Bytes, UploadError> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(120))
+        .build()
+        .map_err(|e| UploadError(format!("UPLOAD {name}: {e}")))?;
+    let resp = client
+        .get(url.clone())
+        .send()
+        .await
+        .map_err(|e| UploadError(format!("UPLOAD {name}: cannot fetch {url}: {e}")))?;
+    if !resp.status().is_success() {
+        return Err(UploadError(format!(
+            "UPLOAD {name}: fetching {url} gave HTTP {}",
+            resp.status()
+        )));
+    }
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(too_big(name, max));
+    }
+    let mut out = Vec::new();
+    let mut body = resp.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| UploadError(format!("UPLOAD {name}: reading {url}: {e}")))?;
+        if (out.len() + chunk.len()) as u64 > max {
+            return Err(too_big(name, max));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(out))
+}
+
+/// Read an upload's bytes into the table `TAP_UPLOAD.name`. Blocking (it
+/// parses the whole table): call it from `spawn_blocking`.
+pub fn load(name: &str, bytes: &[u8], limits: &UploadLimits) -> Result<TableEntry, UploadError> {
+    let err = |m: String| UploadError(format!("UPLOAD {name}: {m}"));
+    // The readers tell VOTable, ECSV and Parquet from the content; anything
+    // else is read as CSV.
+    let mut file = tempfile::Builder::new()
+        .prefix("upload-")
+        .suffix(".csv")
+        .tempfile()
+        .map_err(|e| err(e.to_string()))?;
+    file.write_all(bytes).map_err(|e| err(e.to_string()))?;
+    file.flush().map_err(|e| err(e.to_string()))?;
+    let mut source = open_source(file.path(), None, &ReadOptions::default()).map_err(|e| {
+        err(format!(
+            "{e} (uploads may be VOTable, CSV with a header line, ECSV or Parquet)"
+        ))
+    })?;
+    let mut batches: Vec<RecordBatch> = Vec::new();
+    let mut rows = 0u64;
+    while let Some(b) = source.next_batch().map_err(|e| err(e.to_string()))? {
+        rows += b.batch.num_rows() as u64;
+        if rows > limits.max_rows {
+            return Err(err(format!(
+                "more than this service's upload limit of {} rows",
+                limits.max_rows
+            )));
+        }
+        batches.push(b.batch);
+    }
+    let mut meta = source.meta().clone();
+    meta.name = name.to_string();
+    let schema = with_field_metadata(&source.schema(), &meta);
+    let batches = batches
+        .into_iter()
+        .map(|b| b.with_schema(Arc::clone(&schema)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| err(e.to_string()))?;
+    let provider =
+        MemTable::try_new(Arc::clone(&schema), vec![batches]).map_err(|e| err(e.to_string()))?;
+    Ok(TableEntry {
+        schema: SCHEMA.to_string(),
+        name: name.to_string(),
+        meta,
+        provider: Arc::new(provider),
+        scanner: None,
+        position: None,
+    })
+}
+
+/// The service's tables plus the uploads of a request.
+pub async fn with_uploads(
+    tables: &Tables,
+    upload: Option<&str>,
+    parts: &HashMap<String, Bytes>,
+    limits: &UploadLimits,
+) -> Result<Tables, UploadError> {
+    let Some(upload) = upload.filter(|u| !u.trim().is_empty()) else {
+        return Ok(tables.clone());
+    };
+    let specs = parse_spec(upload)?;
+    let mut out = tables.clone();
+    for spec in specs {
+        let bytes = fetch(&spec, parts, limits).await?;
+        let (name, limits) = (spec.name.clone(), limits.clone());
+        let entry = tokio::task::spawn_blocking(move || load(&name, &bytes, &limits))
+            .await
+            .map_err(|e| UploadError(format!("UPLOAD {}: {e}", spec.name)))??;
+        out.add(entry);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs() {
+        let s = parse_spec("t1,param:a; t2 , https://example.org/x.vot").unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].part(), Some("a"));
+        assert_eq!(s[1].name, "t2");
+        assert!(parse_spec("t1").unwrap_err().0.contains("no URI"));
+        assert!(parse_spec("1t,param:a")
+            .unwrap_err()
+            .0
+            .contains("identifier"));
+        assert!(parse_spec("t,param:a;T,param:b")
+            .unwrap_err()
+            .0
+            .contains("twice"));
+        assert!(parse_spec("t,file:///etc/passwd")
+            .unwrap_err()
+            .0
+            .contains("not supported"));
+    }
+
+    #[test]
+    fn allowlist() {
+        let allowed = UploadLimits::default().allowed_hosts;
+        let ok = |u: &str| host_allowed(&url::Url::parse(u).unwrap(), &allowed);
+        assert!(ok("http://127.0.0.1:9000/t.vot"));
+        assert!(ok("http://LOCALHOST/t.vot"));
+        assert!(ok("http://[::1]:80/t.vot"));
+        assert!(!ok("http://169.254.169.254/latest/meta-data"));
+        assert!(!ok("http://10.0.0.1/t.vot"));
+        assert!(!ok("https://example.org/t.vot"));
+    }
+
+    #[tokio::test]
+    async fn inline_csv_and_votable() {
+        let limits = UploadLimits::default();
+        let csv = Bytes::from_static(b"id,ra,dec\n1,10.5,-3.25\n2,11.0,4.0\n");
+        let vot = Bytes::from_static(
+            br#"<?xml version="1.0"?>
+<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3"><RESOURCE><TABLE>
+<FIELD name="ra" datatype="double" unit="deg" ucd="pos.eq.ra;meta.main"/>
+<FIELD name="name" datatype="char" arraysize="*"/>
+<DATA><TABLEDATA><TR><TD>1.5</TD><TD>a</TD></TR></TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>"#,
+        );
+        let parts: HashMap<String, Bytes> = [("c".to_string(), csv), ("v".to_string(), vot)].into();
+        let t = with_uploads(
+            &Tables::new(),
+            Some("mine,param:c;vt,param:v"),
+            &parts,
+            &limits,
+        )
+        .await
+        .unwrap();
+        let e = &t.entries()[0];
+        assert_eq!(e.qualified(), "TAP_UPLOAD.mine");
+        assert_eq!(e.meta.fields.len(), 3);
+        let v = &t.entries()[1];
+        assert_eq!(v.meta.fields[0].unit.as_deref(), Some("deg"));
+        let f = v.provider.schema();
+        assert_eq!(
+            f.field(0).metadata().get("ucd").map(String::as_str),
+            Some("pos.eq.ra;meta.main")
+        );
+        let small = UploadLimits {
+            max_rows: 1,
+            ..UploadLimits::default()
+        };
+        let e = with_uploads(&Tables::new(), Some("mine,param:c"), &parts, &small)
+            .await
+            .unwrap_err();
+        assert!(e.0.contains("1 rows"), "{e}");
+        let tiny = UploadLimits {
+            max_bytes: 10,
+            ..UploadLimits::default()
+        };
+        let e = with_uploads(&Tables::new(), Some("mine,param:c"), &parts, &tiny)
+            .await
+            .unwrap_err();
+        assert!(e.0.contains("10 bytes"), "{e}");
+        let e = with_uploads(&Tables::new(), Some("mine,param:zz"), &parts, &limits)
+            .await
+            .unwrap_err();
+        assert!(e.0.contains("no part called zz"), "{e}");
+        let e = with_uploads(
+            &Tables::new(),
+            Some("x,http://169.254.169.254/latest"),
+            &parts,
+            &limits,
+        )
+        .await
+        .unwrap_err();
+        assert!(e.0.contains("does not fetch"), "{e}");
+    }
+}
