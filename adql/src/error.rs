@@ -122,6 +122,7 @@ impl From<datafusion::error::DataFusionError> for AdqlError {
                 AdqlError::Execution(m) => AdqlError::Execution(format!("{c}: {m}")),
                 other => other,
             },
+            D::Execution(m) => AdqlError::Execution(m),
             other => AdqlError::Execution(other.strip_backtrace()),
         }
     }

@@ -22,6 +22,7 @@
 //!   carry units, UCDs and descriptions from the table sidecars.
 //! * [`plan`] and [`execute`] run the stages in order.
 
+pub mod budget;
 pub mod check;
 pub mod error;
 pub mod functions;

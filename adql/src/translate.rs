@@ -53,6 +53,9 @@ pub mod keys {
     pub const XTYPE: &str = "xtype";
     /// Description.
     pub const DESCRIPTION: &str = "description";
+    /// The declared VOTable datatype of a string column (`char` or
+    /// `unicodeChar`), which the encoders keep.
+    pub const DATATYPE: &str = "datatype";
 }
 
 /// A translated query, ready to execute.
@@ -186,6 +189,16 @@ pub fn field_meta(f: &datafusion::arrow::datatypes::Field) -> FieldMeta {
     m.utype = get(keys::UTYPE).or(m.utype);
     m.xtype = get(keys::XTYPE).or(m.xtype);
     m.description = get(keys::DESCRIPTION).or(m.description);
+    // Strings: `char` only when the table declares it; computed strings
+    // can hold any text, so they are `unicodeChar`.
+    if matches!(
+        f.data_type(),
+        ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View
+    ) {
+        m.datatype = get(keys::DATATYPE)
+            .filter(|d| d == "char")
+            .unwrap_or_else(|| "unicodeChar".into());
+    }
     if m.xtype.is_some() && matches!(f.data_type(), ArrowType::List(_)) {
         m.arraysize = Some("*".into());
     }

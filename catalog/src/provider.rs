@@ -261,6 +261,11 @@ pub fn with_field_metadata(schema: &SchemaRef, meta: &TableMeta) -> SchemaRef {
         .map(|f| {
             let mut md = f.metadata().clone();
             if let Some(m) = meta.field(f.name()) {
+                // The declared string datatype (char or unicodeChar), which
+                // the TAP encoders keep.
+                if m.datatype == "char" || m.datatype == "unicodeChar" {
+                    md.insert("datatype".to_string(), m.datatype.clone());
+                }
                 for (k, v) in [
                     ("unit", &m.unit),
                     ("ucd", &m.ucd),

@@ -101,9 +101,9 @@ pub struct JobsConfig {
     /// Jobs executing at once (the rest wait in QUEUED).
     pub concurrent: usize,
     /// Seconds a job may run when it does not say.
-    pub default_execution_duration: u64,
+    pub default_execution_duration: u32,
     /// The most seconds a job may ask for.
-    pub max_execution_duration: u64,
+    pub max_execution_duration: u32,
     /// Seconds from creation to destruction when the job does not say.
     pub default_destruction: u64,
     /// The most seconds from creation to destruction a job may ask for.
@@ -163,6 +163,7 @@ impl LimitsConfig {
         astrolake_tap::query::Limits {
             default_maxrec: self.default_maxrec,
             hard_maxrec: self.hard_maxrec,
+            max_duration: Some(std::time::Duration::from_secs(self.sync_execution_duration)),
         }
     }
 }
@@ -256,11 +257,26 @@ impl Config {
             .unwrap_or_else(|| PathBuf::from("."));
         home.join(".local/share/astrolake")
     }
+
+    /// The job directory.
+    pub fn jobs_dir(&self) -> PathBuf {
+        self.jobs
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir().join("jobs"))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_file_shows_the_defaults() {
+        let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/astrolake.toml");
+        let c = Config::load(Some(&f), []).unwrap();
+        assert_eq!(format!("{c:?}"), format!("{:?}", Config::default()));
+    }
 
     #[test]
     fn defaults_file_and_environment() {

@@ -42,6 +42,11 @@ pub struct AppState {
     pub up_since: String,
     /// Largest request body, bytes.
     pub max_request_bytes: usize,
+    /// The asynchronous job system.
+    pub uws: Arc<astrolake_uws::Uws<crate::jobs::TapExecutor>>,
+    /// The multi-threaded runtime queries run on (not the HTTP workers'
+    /// single-threaded ones, which must stay free to answer requests).
+    pub runtime: tokio::runtime::Handle,
 }
 
 impl AppState {
@@ -185,22 +190,25 @@ async fn sync(req: HttpRequest, payload: web::Payload, state: web::Data<AppState
         Ok(r) => r,
         Err(e) => return error_response(&TapError::Param(e)),
     };
-    let tables = match astrolake_tap::upload::with_uploads(
-        &state.tables,
-        r.upload.as_deref(),
-        &p.parts,
-        &state.uploads,
-    )
-    .await
-    {
-        Ok(t) => t,
-        Err(e) => return error_response(&TapError::Upload(e)),
-    };
-    match astrolake_tap::query::run(&r, &tables, state.limits).await {
-        Ok(out) => HttpResponse::Ok()
+    let st = state.clone().into_inner();
+    let run = state.runtime.spawn(async move {
+        let tables = astrolake_tap::upload::with_uploads(
+            &st.tables,
+            r.upload.as_deref(),
+            &p.parts,
+            &st.uploads,
+        )
+        .await?;
+        astrolake_tap::query::run(&r, &tables, st.limits).await
+    });
+    match run.await {
+        Ok(Ok(out)) => HttpResponse::Ok()
             .content_type(out.format.mime())
             .streaming(out.body),
-        Err(e) => error_response(&e),
+        Ok(Err(e)) => error_response(&e),
+        Err(e) => error_response(&TapError::Query(astrolake_adql::AdqlError::Execution(
+            format!("the query failed: {e}"),
+        ))),
     }
 }
 
@@ -241,7 +249,8 @@ async fn examples(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 }
 
 /// The service's routes, below the base path.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
+    astrolake_uws::http::configure(cfg, Arc::clone(&state.uws), &state.base_path);
     cfg.route("/sync", web::get().to(sync))
         .route("/sync", web::post().to(sync))
         .route("/availability", web::get().to(availability))
@@ -262,7 +271,7 @@ pub async fn serve(state: AppState, bind: &str) -> std::io::Result<()> {
                 concat!("astrolake/", env!("CARGO_PKG_VERSION")),
             )))
             .app_data(state.clone())
-            .service(web::scope(&base).configure(routes))
+            .service(web::scope(&base).configure(|cfg| routes(cfg, &state)))
     })
     .bind(bind)?
     .run()

@@ -3,6 +3,7 @@
 
 mod config;
 mod http;
+mod jobs;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -463,24 +464,46 @@ async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
     let names: Vec<String> = table_docs.iter().map(|t| t.qualified()).collect();
     let bind = cfg.server.bind.clone();
     let base = cfg.server.base_path.trim_end_matches('/').to_string();
+    let mut uws_cfg = astrolake_uws::Config::new(cfg.jobs_dir());
+    uws_cfg.default_destruction = std::time::Duration::from_secs(cfg.jobs.default_destruction);
+    uws_cfg.max_destruction = std::time::Duration::from_secs(cfg.jobs.max_destruction);
+    uws_cfg.default_execution_duration = cfg.jobs.default_execution_duration;
+    uws_cfg.max_execution_duration = cfg.jobs.max_execution_duration;
+    uws_cfg.max_running = cfg.jobs.concurrent;
+    uws_cfg.max_request_bytes = cfg.server.max_request_bytes;
+    let tables_for_examples = tables.clone();
+    let executor = jobs::TapExecutor(std::sync::Arc::new(jobs::TapContext {
+        tables: tables.clone(),
+        limits: cfg.limits.limits(),
+        uploads: cfg.uploads.limits(),
+    }));
+    let uws = astrolake_uws::Uws::open(uws_cfg, executor)
+        .await
+        .with_context(|| format!("opening the job store in {}", cfg.jobs_dir().display()))?;
     let state = http::AppState {
+        uws,
         tables,
         limits: cfg.limits.limits(),
         uploads: cfg.uploads.limits(),
         public_url: cfg.server.public_url.clone(),
         base_path: base.clone(),
         table_docs,
-        examples: astrolake_vosi::default_examples(&names),
+        examples: astrolake_vosi::checked_examples(
+            astrolake_vosi::default_examples(&names),
+            &tables_for_examples,
+        )
+        .await,
         retention: astrolake_vosi::TimeLimit {
             default: cfg.jobs.default_destruction,
             hard: cfg.jobs.max_destruction,
         },
         execution_duration: astrolake_vosi::TimeLimit {
-            default: cfg.jobs.default_execution_duration,
-            hard: cfg.jobs.max_execution_duration,
+            default: cfg.jobs.default_execution_duration.into(),
+            hard: cfg.jobs.max_execution_duration.into(),
         },
         up_since: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         max_request_bytes: cfg.server.max_request_bytes,
+        runtime: tokio::runtime::Handle::current(),
     };
     let url = cfg
         .server

@@ -20,6 +20,10 @@ fn bin() -> &'static str {
 }
 
 fn start(catalog: &Path) -> (Server, String) {
+    start_with(catalog, &[])
+}
+
+fn start_with(catalog: &Path, env: &[(&str, &str)]) -> (Server, String) {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -34,6 +38,7 @@ fn start(catalog: &Path) -> (Server, String) {
             "--bind",
             &bind,
         ])
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -104,7 +109,7 @@ async fn tap_sync_queries_formats_limits_and_errors() {
         "{}",
         String::from_utf8_lossy(&st.stderr)
     );
-    let (_server, base) = start(&cat);
+    let (server, base) = start(&cat);
 
     // CSV, parameter names in any case.
     let (s, ct, body) = sync(
@@ -207,4 +212,81 @@ async fn tap_sync_queries_formats_limits_and_errors() {
         body.contains("gaia.gaia_source") && body.contains("TAP_SCHEMA.columns"),
         "{body}"
     );
+
+    // An inline upload (multipart), joined positionally with a catalogue
+    // table; a VOTable upload's units reach the result's FIELDs.
+    let table = "id,ra,dec\n1,45.0,10.0\n2,200.0,-30.0\n";
+    let form = reqwest::multipart::Form::new()
+        .text("LANG", "ADQL")
+        .text("FORMAT", "csv")
+        .text("UPLOAD", "mine,param:t")
+        .text(
+            "QUERY",
+            "SELECT u.id, COUNT(*) AS n FROM TAP_UPLOAD.mine AS u \
+             JOIN gaia.gaia_source AS g ON 1 = CONTAINS(POINT(g.ra, g.dec), CIRCLE(u.ra, u.dec, 5)) \
+             GROUP BY u.id ORDER BY u.id",
+        )
+        .part(
+            "t",
+            reqwest::multipart::Part::bytes(table.as_bytes().to_vec()).file_name("t.csv"),
+        );
+    let r = reqwest::Client::new()
+        .post(format!("{base}/sync"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let body = r.text().await.unwrap();
+    let (_, _, brute) = sync(
+        &base,
+        &[
+            ("LANG", "ADQL"),
+            ("FORMAT", "csv"),
+            (
+                "QUERY",
+                "SELECT COUNT(*) FROM gaia.gaia_source AS g \
+                 WHERE DISTANCE(POINT(g.ra, g.dec), POINT(45.0, 10.0)) <= 5",
+            ),
+        ],
+    )
+    .await;
+    let n1: u64 = brute.lines().nth(1).unwrap().trim().parse().unwrap();
+    assert!(n1 > 0, "{brute}");
+    assert!(body.lines().any(|l| l == format!("1,{n1}")), "{body}");
+
+    // Uploads from hosts the operator did not allow are refused.
+    let (s, _, body) = sync(
+        &base,
+        &[
+            ("LANG", "ADQL"),
+            ("QUERY", "SELECT * FROM TAP_UPLOAD.x"),
+            ("UPLOAD", "x,http://169.254.169.254/latest/meta-data"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(
+        body.contains("does not fetch tables from 169.254.169.254"),
+        "{body}"
+    );
+    drop(server);
+
+    // The synchronous time limit cancels a query that runs too long.
+    let (_server, base) = start_with(&cat, &[("ASTROLAKE_LIMITS_SYNC_EXECUTION_DURATION", "1")]);
+    let t0 = Instant::now();
+    let (s, _, body) = sync(
+        &base,
+        &[
+            ("LANG", "ADQL"),
+            (
+                "QUERY",
+                "SELECT COUNT(*) FROM gaia.gaia_source AS a, gaia.gaia_source AS b, gaia.gaia_source AS c",
+            ),
+        ],
+    )
+    .await;
+    assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
+    assert!(s == 400 || s == 200, "{s}");
+    assert!(body.contains("longer than its limit of 1 s"), "{body}");
 }

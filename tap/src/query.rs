@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
+use astrolake_adql::budget::{self, Budget};
 use astrolake_adql::{AdqlError, Tables};
 use bytes::Bytes;
 use datafusion::dataframe::DataFrame;
@@ -22,6 +23,8 @@ pub struct Limits {
     pub default_maxrec: u64,
     /// The most rows any request gets.
     pub hard_maxrec: u64,
+    /// How long a query may run (planning and streaming); `None`: no limit.
+    pub max_duration: Option<std::time::Duration>,
 }
 
 impl Default for Limits {
@@ -29,6 +32,7 @@ impl Default for Limits {
         Limits {
             default_maxrec: 100_000,
             hard_maxrec: 10_000_000,
+            max_duration: None,
         }
     }
 }
@@ -78,11 +82,26 @@ pub async fn run(
         .maxrec
         .unwrap_or(limits.default_maxrec)
         .min(limits.hard_maxrec);
-    let t = astrolake_adql::plan(&req.query, tables).await?;
-    let df = DataFrame::new(t.ctx.state(), t.plan.clone())
-        .limit(0, Some(maxrec as usize + 1))
-        .map_err(AdqlError::from)?;
-    let stream = df.execute_stream().await.map_err(AdqlError::from)?;
+    let budget = Budget::new(limits.max_duration);
+    let start = async {
+        let t = astrolake_adql::plan(&req.query, tables).await?;
+        let df = DataFrame::new(t.ctx.state(), t.plan.clone())
+            .limit(0, Some(maxrec as usize + 1))
+            .map_err(AdqlError::from)?;
+        let physical = df.create_physical_plan().await.map_err(AdqlError::from)?;
+        let physical = budget::limit(physical, &budget).map_err(AdqlError::from)?;
+        let stream = datafusion::physical_plan::execute_stream(physical, t.ctx.task_ctx())
+            .map_err(AdqlError::from)?;
+        Ok::<_, AdqlError>((t, stream))
+    };
+    let (t, stream) = match budget.deadline() {
+        Some(at) => tokio::time::timeout_at(at.into(), start)
+            .await
+            .map_err(|_| {
+                AdqlError::Execution(budget::too_long(limits.max_duration.unwrap_or_default()))
+            })??,
+        None => start.await?,
+    };
     let schema = stream.schema();
     let mut infos = Vec::new();
     if let Some(r) = &req.runid {
@@ -96,6 +115,7 @@ pub async fn run(
     };
     let mut enc = formats::encoder(req.format, info, Arc::clone(&schema));
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let producer_budget = budget.clone();
     tokio::spawn(async move {
         let mut stream = stream;
         let send = |b: Vec<u8>| {
@@ -122,6 +142,8 @@ pub async fn run(
         let mut sent: u64 = 0;
         let mut overflow = false;
         let mut error: Option<String> = None;
+        // Stop the query when the client goes away (the channel closes).
+        let _cancel_on_drop = CancelOnDrop(producer_budget);
         while let Some(item) = stream.next().await {
             let batch: RecordBatch = match item {
                 Ok(b) => b,
@@ -185,13 +207,28 @@ pub async fn run(
             }
         }
     });
-    let body =
-        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) })
-            .boxed();
+    // Dropping the body (the client went away, the job was aborted) stops
+    // the query at its next batch, even one busy in a CPU-bound operator.
+    let guard = CancelOnDrop(budget.clone());
+    let body = futures::stream::unfold((rx, guard), |(mut rx, guard)| async move {
+        rx.recv().await.map(|x| (x, (rx, guard)))
+    })
+    .boxed();
     Ok(QueryOutput {
         format: req.format,
         body,
     })
+}
+
+/// Cancels the query's budget when dropped: the producer task ends (the
+/// client went away, or the result is complete) and whatever of the query
+/// still runs elsewhere stops at its next batch.
+struct CancelOnDrop(Budget);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
 }
 
 /// The DALI error document for an error.

@@ -1,5 +1,10 @@
 //! `/examples`: the DALI 1.1 examples document (XHTML with RDFa Lite).
 
+use arrow::datatypes::{DataType, Field, Schema};
+use astrolake_adql::{TableEntry, Tables};
+use astrolake_catalog::votable::{FieldMeta, TableMeta};
+use datafusion::datasource::MemTable;
+
 use crate::xml::Doc;
 
 /// The RDFa vocabulary of DALI 1.1 examples.
@@ -24,18 +29,17 @@ pub struct Example {
     pub uploads: Vec<String>,
 }
 
-/// Percent-encode `s` for a URL query value (everything but RFC 3986
-/// unreserved characters).
+/// Characters left as they are in a URL query value (RFC 3986
+/// unreserved); everything else is percent-encoded.
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encode `s` for a URL query value.
 fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 /// The DALI 1.1 examples document of the TAP service at `base_url`: an
@@ -196,10 +200,23 @@ pub fn default_examples<S: AsRef<str>>(available: &[S]) -> Vec<Example> {
             "cone-search",
             "Cone search",
             "The sources within 0.5 degrees of the Pleiades centre.",
-            "SELECT source_id, ra, dec, phot_g_mean_mag, parallax, pmra, pmdec\n\
+            "SELECT source_id, ra, dec, phot_g_mean_mag\n\
              FROM gaia.gaia_source\n\
              WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 56.75, 24.12, 0.5))",
             &["gaia.gaia_source"],
+        ),
+        ex(
+            "gaia-hipparcos-crossmatch",
+            "Gaia counterparts of Hipparcos stars",
+            "A positional join: every Hipparcos 2 star with the Gaia sources within \
+             1 arcsec of it, brightest first (run as a HEALPix-bucketed join).",
+            "SELECT TOP 100 h.hip, h.hpmag, g.source_id, g.phot_g_mean_mag,\n  \
+             DISTANCE(POINT('ICRS', h.ra, h.dec), POINT('ICRS', g.ra, g.dec)) * 3600 AS dist_arcsec\n\
+             FROM gaia.hip2 AS h\n\
+             JOIN gaia.gaia_source AS g\n  \
+             ON 1 = CONTAINS(POINT('ICRS', g.ra, g.dec), CIRCLE('ICRS', h.ra, h.dec, 1.0/3600))\n\
+             ORDER BY hpmag",
+            &["gaia.gaia_source", "gaia.hip2"],
         ),
         Example {
             uploads: vec!["mine".to_string()],
@@ -220,6 +237,51 @@ pub fn default_examples<S: AsRef<str>>(available: &[S]) -> Vec<Example> {
     all.into_iter()
         .filter(|e| e.tables.iter().all(|t| has(available, t)))
         .collect()
+}
+
+/// The examples whose queries plan against `tables` (every table and
+/// column they name exists, in scope). Tables an example uploads are
+/// assumed to have `ra` and `dec` columns, as their descriptions ask.
+pub async fn checked_examples(candidates: Vec<Example>, tables: &Tables) -> Vec<Example> {
+    let mut out = Vec::new();
+    for e in candidates {
+        let mut t = tables.clone();
+        for name in &e.uploads {
+            t.add(upload_placeholder(name));
+        }
+        if astrolake_adql::plan(&e.query, &t).await.is_ok() {
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// An empty `TAP_UPLOAD.name` with ICRS `ra` and `dec` columns.
+fn upload_placeholder(name: &str) -> TableEntry {
+    use std::sync::Arc;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("ra", DataType::Float64, true),
+        Field::new("dec", DataType::Float64, true),
+    ]));
+    let meta = TableMeta {
+        name: name.to_string(),
+        description: None,
+        fields: schema
+            .fields()
+            .iter()
+            .map(|f| FieldMeta::from_arrow(f))
+            .collect(),
+    };
+    let provider =
+        MemTable::try_new(Arc::clone(&schema), vec![vec![]]).expect("an empty table with a schema");
+    TableEntry {
+        schema: "TAP_UPLOAD".into(),
+        name: name.to_string(),
+        meta,
+        provider: Arc::new(provider),
+        scanner: None,
+        position: None,
+    }
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ pub use capabilities::{
     ADQL_FEATURE_PREFIX, DALI_EXAMPLES, TAP, TAPREGEXT, VOSI_AVAILABILITY, VOSI_CAPABILITIES,
     VOSI_TABLES,
 };
-pub use examples::{default_examples, examples, Example};
+pub use examples::{checked_examples, default_examples, examples, Example};
 pub use tables::{find_table, table, table_docs, tables, TableDoc};
 
 /// Namespace of VOSI availability documents.

@@ -394,7 +394,9 @@ impl Prim {
 pub(crate) enum Kind {
     /// One value per row.
     Scalar(Prim),
-    /// An ASCII string (timestamps), VOTable `char` arraysize `*`.
+    /// A string declared `char` (and timestamps), VOTable `char` arraysize
+    /// `*`: in BINARY and BINARY2 each non-ASCII character becomes `?`
+    /// (astropy refuses non-ASCII bytes in binary `char` columns).
     Char,
     /// Any other string, VOTable `unicodeChar` arraysize `*` (UTF-16 in
     /// BINARY/BINARY2).
@@ -426,11 +428,20 @@ pub(crate) struct Plan {
     pub schema: SchemaRef,
 }
 
-fn kind_of(dt: &DataType, xtype: Option<&str>) -> Kind {
+fn kind_of(dt: &DataType, xtype: Option<&str>, declared: Option<&str>) -> Kind {
     if let Some(p) = Prim::of(dt) {
         return Kind::Scalar(p);
     }
     if is_temporal(dt) {
+        return Kind::Char;
+    }
+    // A string column the metadata declares `char` stays `char`, so
+    // declared and delivered types agree (uploads round-trip).
+    let is_string = matches!(
+        dt,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    );
+    if is_string && declared == Some("char") {
         return Kind::Char;
     }
     match dt {
@@ -476,7 +487,11 @@ impl Plan {
                             .find(|m| m.name.eq_ignore_ascii_case(f.name()))
                     })
             };
-            let kind = kind_of(f.data_type(), given.and_then(|m| m.xtype.as_deref()));
+            let kind = kind_of(
+                f.data_type(),
+                given.and_then(|m| m.xtype.as_deref()),
+                given.map(|m| m.datatype.as_str()),
+            );
             let mut meta = given.cloned().unwrap_or_default();
             let base = if meta.name.is_empty() {
                 f.name().clone()

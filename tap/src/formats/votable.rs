@@ -27,7 +27,9 @@
 //! BINARY/BINARY2, the length prefix counting UTF-16 code units, so
 //! characters beyond the BMP are surrogate pairs): VOTable 1.4 `char` is
 //! ASCII, and astropy (8.0) refuses non-ASCII bytes in a binary `char`
-//! column while the result's strings can hold any text. Timestamps
+//! column while the result's strings can hold any text. Strings whose
+//! metadata declares `char` (sidecars, uploads) stay `char`, with any
+//! non-ASCII character written as `?` in BINARY/BINARY2. Timestamps
 //! (always ASCII) are `char` with xtype `timestamp`. Points and circles
 //! (`List<Float64>` with xtype `point`/`circle`) are declared arraysize 2
 //! and 3 as DALI requires (votlint rejects `point` with arraysize `*`);
@@ -470,10 +472,14 @@ fn binary_row(
                     Cell::Str(s) => s,
                     _ => "",
                 };
-                out.extend_from_slice(&(s.len() as i32).to_be_bytes());
-                // Only ASCII reaches here (timestamps); anything else is
-                // replaced byte for byte so the length stays right.
-                out.extend(s.bytes().map(|b| if b.is_ascii() { b } else { b'?' }));
+                // Non-ASCII characters (rare in declared-char columns)
+                // become `?`, one per character.
+                let ascii: Vec<u8> = s
+                    .chars()
+                    .map(|c| if c.is_ascii() { c as u8 } else { b'?' })
+                    .collect();
+                out.extend_from_slice(&(ascii.len() as i32).to_be_bytes());
+                out.extend_from_slice(&ascii);
             }
             Kind::UnicodeChar => {
                 let s = match v {

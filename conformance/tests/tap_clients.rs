@@ -1,0 +1,279 @@
+//! The TAP service against real clients, on the real-data catalogue (Gaia
+//! DR3 bright stars, Hipparcos 2):
+//!
+//! - `stilts taplint` (Debian's STILTS), every default stage, read as JSON:
+//!   no error and no warning;
+//! - a pyvo (PyPI) session: sync, run_async, submit/run/wait/fetch, an
+//!   async error, an upload cross-match, tables, examples, MAXREC and the
+//!   hard limit, the job list, and astropy reading VOTable (BINARY2,
+//!   BINARY, TABLEDATA), CSV, FITS and Parquet results;
+//! - the served `/availability`, `/capabilities`, `/tables` and UWS job
+//!   documents against the XML schemas inside STILTS' jar, with xmllint.
+//!
+//! The server is the `astrolake` binary of this build (`cargo build
+//! --workspace --tests` builds it), run as `astrolake serve`.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The `astrolake` binary beside this test's executable (`target/debug`).
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let bin = dir.join("astrolake");
+    assert!(
+        bin.is_file(),
+        "{} is missing: build the workspace first (cargo build --workspace --tests)",
+        bin.display()
+    );
+    bin
+}
+
+fn start(catalog: &str, data: &Path) -> (Server, String) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let child = Command::new(binary())
+        .args(["serve", "--catalog", catalog, "--bind", &bind])
+        .env("ASTROLAKE_DATA", data)
+        .env("ASTROLAKE_LIMITS_DEFAULT_MAXREC", "20000")
+        .env("ASTROLAKE_LIMITS_HARD_MAXREC", "2000000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(&bind).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (server, format!("http://{bind}/tap"))
+}
+
+/// taplint's JSON report: every ERROR and WARNING, as text.
+fn taplint_problems(base: &str) -> (Vec<String>, serde_json::Value) {
+    let out = Command::new("stilts")
+        .args(["taplint", &format!("tapurl={base}"), "format=json"])
+        .output()
+        .expect("stilts (Debian package) is installed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let start = text.find('{').unwrap_or_else(|| {
+        panic!(
+            "taplint printed no JSON:\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let report: serde_json::Value = serde_json::from_str(&text[start..])
+        .unwrap_or_else(|e| panic!("taplint JSON: {e}\n{text}"));
+    let mut problems = Vec::new();
+    for section in report["sections"].as_array().into_iter().flatten() {
+        for r in section["reports"].as_array().into_iter().flatten() {
+            let level = r["level"].as_str().unwrap_or("");
+            // FAILURE means a check did not apply (e.g. LOC-NOTP: no
+            // ivoa.obsplan table, as this service has no ObsLocTAP); those
+            // are printed, not counted.
+            if level == "FAILURE" {
+                eprintln!("taplint: {} {}", r["code"], r["text"]);
+            }
+            if level == "ERROR" || level == "WARNING" {
+                problems.push(format!(
+                    "{} {}-{}: {}",
+                    level,
+                    section["code"].as_str().unwrap_or("?"),
+                    r["code"].as_str().unwrap_or("?"),
+                    r["text"].as_str().unwrap_or("")
+                ));
+            }
+        }
+    }
+    (problems, report)
+}
+
+/// Extract STILTS' schemas and a catalog mapping their imports to files;
+/// returns (directory, schema including all of them).
+fn stilts_schemas(dir: &Path) -> PathBuf {
+    let jar = Path::new("/usr/share/java/starlink-ttools.jar");
+    assert!(jar.exists(), "install the Debian package stilts");
+    std::fs::create_dir_all(dir).unwrap();
+    let unzipped = Command::new("unzip")
+        .args(["-o", "-q", "-j"])
+        .arg(jar)
+        .arg("uk/ac/starlink/ttools/taplint/*.xsd")
+        .arg("-d")
+        .arg(dir)
+        .status();
+    assert!(
+        unzipped.is_ok_and(|s| s.success()),
+        "unzip the jar's schemas"
+    );
+    let d = dir.display();
+    let map = [
+        (
+            "http://www.ivoa.net/xml/VOResource/VOResource-v1.0.xsd",
+            "VOResource-v1.1.xsd",
+        ),
+        (
+            "http://www.ivoa.net/xml/VOResource/v1.0",
+            "VOResource-v1.1.xsd",
+        ),
+        (
+            "http://www.ivoa.net/xml/VODataService/v1.1",
+            "VODataService-v1.2.xsd",
+        ),
+        ("http://www.ivoa.net/xml/STC/stc-v1.30.xsd", "stc-v1.30.xsd"),
+        (
+            "http://hea-www.harvard.edu/~arots/nvometa/v1.30/stc-v1.30.xsd",
+            "stc-v1.30.xsd",
+        ),
+        ("http://www.ivoa.net/xml/Xlink/xlink.xsd", "xlink.xsd"),
+        ("http://www.w3.org/1999/xlink", "xlink.xsd"),
+        ("http://www.w3.org/2001/xml.xsd", "xmlnamespace.xsd"),
+    ];
+    let mut catalog = String::from(
+        "<?xml version=\"1.0\"?>\n<catalog xmlns=\"urn:oasis:names:tc:entity:xmlns:xml:catalog\">\n",
+    );
+    for (url, file) in map {
+        catalog += &format!("  <system systemId=\"{url}\" uri=\"file://{d}/{file}\"/>\n");
+        catalog += &format!("  <uri name=\"{url}\" uri=\"file://{d}/{file}\"/>\n");
+    }
+    catalog += "</catalog>\n";
+    std::fs::write(dir.join("catalog.xml"), catalog).unwrap();
+    let mut all = String::from(
+        "<?xml version=\"1.0\"?>\n<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" \
+         targetNamespace=\"urn:astrolake-check:stilts\">\n",
+    );
+    for (ns, file) in [
+        (
+            "http://www.ivoa.net/xml/VOResource/v1.0",
+            "VOResource-v1.1.xsd",
+        ),
+        (
+            "http://www.ivoa.net/xml/VODataService/v1.1",
+            "VODataService-v1.2.xsd",
+        ),
+        (
+            "http://www.ivoa.net/xml/TAPRegExt/v1.0",
+            "TAPRegExt-v1.0-Erratum1.xsd",
+        ),
+        (
+            "http://www.ivoa.net/xml/VOSICapabilities/v1.0",
+            "VOSICapabilities-v1.0.xsd",
+        ),
+        (
+            "http://www.ivoa.net/xml/VOSITables/v1.0",
+            "VOSITables-v1.1.xsd",
+        ),
+        (
+            "http://www.ivoa.net/xml/VOSIAvailability/v1.0",
+            "VOSIAvailability-v1.0.xsd",
+        ),
+        ("http://www.ivoa.net/xml/UWS/v1.0", "UWS-v1.1.xsd"),
+    ] {
+        all += &format!("  <xs:import namespace=\"{ns}\" schemaLocation=\"{file}\"/>\n");
+    }
+    all += "</xs:schema>\n";
+    std::fs::write(dir.join("all.xsd"), all).unwrap();
+    dir.join("all.xsd")
+}
+
+fn xmllint(schemas: &Path, name: &str, doc: &str) {
+    let dir = schemas.parent().unwrap();
+    let path = dir.join(format!("doc-{name}"));
+    std::fs::write(&path, doc).unwrap();
+    let out = Command::new("xmllint")
+        .env("XML_CATALOG_FILES", dir.join("catalog.xml"))
+        .args(["--noout", "--nonet", "--schema"])
+        .arg(schemas)
+        .arg(&path)
+        .output()
+        .expect("xmllint (apt-get install libxml2-utils)");
+    assert!(
+        out.status.success(),
+        "STILTS' schemas reject {name}:\n{}\n{doc}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn real_clients_against_the_tap_service() {
+    let root = common::real_catalog().await;
+    let catalog = root.url().to_string();
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = start(&catalog, data.path());
+
+    // The served documents against STILTS' schemas, a UWS job included.
+    let schemas = stilts_schemas(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("stilts-xsd"));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |u: String| {
+        let http = http.clone();
+        async move { http.get(u).send().await.unwrap().text().await.unwrap() }
+    };
+    for (name, path) in [
+        ("availability.xml", "/availability"),
+        ("capabilities.xml", "/capabilities"),
+        ("tables.xml", "/tables"),
+        ("tables-min.xml", "/tables?detail=min"),
+        ("table.xml", "/tables/gaia.hip2"),
+    ] {
+        xmllint(&schemas, name, &get(format!("{base}{path}")).await);
+    }
+    let created = http
+        .post(format!("{base}/async"))
+        .form(&[
+            ("LANG", "ADQL"),
+            ("QUERY", "SELECT TOP 3 * FROM gaia.hip2"),
+            ("PHASE", "RUN"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 303);
+    let job = created.headers()["location"].to_str().unwrap().to_string();
+    let doc = get(format!("{job}?WAIT=30&PHASE=EXECUTING")).await;
+    let doc = if doc.contains("COMPLETED") {
+        doc
+    } else {
+        get(format!("{job}?WAIT=30")).await
+    };
+    assert!(doc.contains("<uws:phase>COMPLETED</uws:phase>"), "{doc}");
+    xmllint(&schemas, "job.xml", &doc);
+    xmllint(&schemas, "jobs.xml", &get(format!("{base}/async")).await);
+
+    // pyvo and astropy.
+    let work = tempfile::tempdir().unwrap();
+    let summary = common::run_python("pyvo_client.py", &[&base, &work.path().to_string_lossy()]);
+    eprintln!("pyvo: {summary}");
+
+    // taplint: no error, no warning.
+    let (problems, report) = taplint_problems(&base);
+    eprintln!("taplint totals: {}", report["totals"]);
+    assert!(
+        problems.is_empty(),
+        "taplint reports {} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}

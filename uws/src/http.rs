@@ -1,0 +1,525 @@
+//! Thin actix-web handlers for the UWS 1.1 REST binding, mounted by
+//! [`configure`] as `/async` under the caller's scope.
+//!
+//! | resource | GET | POST | DELETE |
+//! |---|---|---|---|
+//! | `/async` | job list (PHASE, AFTER, LAST) | create → 303 job | |
+//! | `/async/{id}` | job document (WAIT, PHASE) | PHASE, DESTRUCTION, EXECUTIONDURATION, ACTION=DELETE, parameters → 303 | delete → 303 list |
+//! | `/async/{id}/phase` | text | PHASE=RUN\|ABORT → 303 job | |
+//! | `/async/{id}/executionduration` | text | EXECUTIONDURATION → 303 job | |
+//! | `/async/{id}/destruction` | text | DESTRUCTION → 303 job | |
+//! | `/async/{id}/quote`, `/owner` | text (empty when unset) | | |
+//! | `/async/{id}/error` | the error document, or the message as text | | |
+//! | `/async/{id}/parameters` | `uws:parameters` | parameters → 303 job | |
+//! | `/async/{id}/results` | `uws:results` | | |
+//! | `/async/{id}/results/{rid}` | the result file | | |
+//! | `/async/{id}/uploads/{name}` | an uploaded file (byReference parameters link here) | | |
+//!
+//! Parameters come from the query string and from the body
+//! (`application/x-www-form-urlencoded`, or `multipart/form-data`, whose
+//! file parts — parts with a file name or a non-text content type — are
+//! the job's uploads); names are case-insensitive. Links are absolute,
+//! built from the request's scheme and host (actix's `ConnectionInfo`,
+//! which honours `Forwarded` / `X-Forwarded-*`) and the base path given to
+//! [`configure`]. Errors are [`UwsError`]s, answered with their
+//! [`UwsError::status`] and the message as text/plain.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use actix_multipart::Multipart;
+use actix_web::http::header::{self, ContentType};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use tokio::io::AsyncReadExt;
+
+use crate::error::{Result, UwsError};
+use crate::job::{find_parameter, format_time, parse_time};
+use crate::manager::{Executor, Uws};
+use crate::phase::Phase;
+use crate::store::ListFilter;
+use crate::xml::{self, XML_MIME};
+
+impl ResponseError for UwsError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut r = HttpResponse::build(self.status_code());
+        if matches!(self, UwsError::Busy(_)) {
+            r.insert_header((header::RETRY_AFTER, "30"));
+        }
+        r.content_type(ContentType::plaintext())
+            .body(format!("{self}\n"))
+    }
+}
+
+/// The path the caller mounted the service under (`/tap`), without a
+/// trailing slash.
+struct Base(String);
+
+/// Mount the UWS resources of `uws` as `/async` in `cfg` (an `App` or a
+/// `Scope`). `base_path` is the path of that scope as clients see it
+/// (e.g. `/tap`, or `""` at the root): links in the documents are
+/// `scheme://host{base_path}/async/...`.
+pub fn configure<E: Executor>(cfg: &mut web::ServiceConfig, uws: Arc<Uws<E>>, base_path: &str) {
+    let base = Base(base_path.trim_end_matches('/').to_string());
+    cfg.service(
+        web::scope("/async")
+            .app_data(web::Data::from(uws))
+            .app_data(web::Data::new(base))
+            .service(web::resource(["", "/"]).get(list::<E>).post(create::<E>))
+            .service(
+                web::resource("/{id}")
+                    .get(get_job::<E>)
+                    .post(post_job::<E>)
+                    .delete(delete_job::<E>),
+            )
+            .service(
+                web::resource("/{id}/phase")
+                    .get(get_phase::<E>)
+                    .post(post_phase::<E>),
+            )
+            .service(
+                web::resource("/{id}/executionduration")
+                    .get(get_duration::<E>)
+                    .post(post_duration::<E>),
+            )
+            .service(
+                web::resource("/{id}/destruction")
+                    .get(get_destruction::<E>)
+                    .post(post_destruction::<E>),
+            )
+            .service(web::resource("/{id}/quote").get(get_quote::<E>))
+            .service(web::resource("/{id}/owner").get(get_owner::<E>))
+            .service(web::resource("/{id}/error").get(get_error::<E>))
+            .service(
+                web::resource("/{id}/parameters")
+                    .get(get_parameters::<E>)
+                    .post(post_parameters::<E>),
+            )
+            .service(web::resource("/{id}/results").get(get_results::<E>))
+            .service(web::resource("/{id}/results/{rid}").get(get_result::<E>))
+            .service(web::resource("/{id}/uploads/{name}").get(get_upload::<E>)),
+    );
+}
+
+type Params = Vec<(String, String)>;
+type Uploads = Vec<(String, Bytes)>;
+
+fn list_url(req: &HttpRequest, base: &Base) -> String {
+    let info = req.connection_info();
+    format!("{}://{}{}/async", info.scheme(), info.host(), base.0)
+}
+
+fn job_url(req: &HttpRequest, base: &Base, id: &str) -> String {
+    format!("{}/{}", list_url(req, base), id)
+}
+
+fn see_other(url: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, url))
+        .content_type(ContentType::plaintext())
+        .body(format!("{url}\n"))
+}
+
+fn xml(body: String) -> HttpResponse {
+    HttpResponse::Ok().content_type(XML_MIME).body(body)
+}
+
+fn text(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::plaintext())
+        .body(body)
+}
+
+fn query_params(req: &HttpRequest) -> Params {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn bad_body(e: impl std::fmt::Display) -> UwsError {
+    UwsError::BadRequest(format!("cannot read the request body: {e}"))
+}
+
+fn too_large(limit: usize) -> UwsError {
+    UwsError::TooLarge(format!(
+        "the request is larger than this service accepts ({limit} bytes)"
+    ))
+}
+
+/// The parameters of a request (query string, then body) and its uploads.
+async fn read_request(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<(Params, Uploads)> {
+    let mut params = query_params(req);
+    let mut uploads = Vec::new();
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        let mut parts = Multipart::new(req.headers(), payload);
+        let mut total = 0usize;
+        while let Some(part) = parts.next().await {
+            let mut part = part.map_err(bad_body)?;
+            let name = part
+                .name()
+                .map(str::to_string)
+                .ok_or_else(|| UwsError::BadRequest("a multipart part has no name".into()))?;
+            let has_file_name = part
+                .content_disposition()
+                .and_then(|d| d.get_filename())
+                .is_some();
+            let is_text = part
+                .content_type()
+                .is_none_or(|m| m.type_() == actix_web::mime::TEXT);
+            let mut data = BytesMut::new();
+            while let Some(chunk) = part.next().await {
+                let chunk = chunk.map_err(bad_body)?;
+                total += chunk.len();
+                if total > limit {
+                    return Err(too_large(limit));
+                }
+                data.extend_from_slice(&chunk);
+            }
+            if has_file_name || !is_text {
+                uploads.push((name, data.freeze()));
+            } else {
+                let value = String::from_utf8(data.to_vec()).map_err(|_| {
+                    UwsError::BadRequest(format!("parameter {name} is not UTF-8 text"))
+                })?;
+                params.push((name, value));
+            }
+        }
+    } else if content_type.is_empty()
+        || content_type.starts_with("application/x-www-form-urlencoded")
+    {
+        let mut body = BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(bad_body)?;
+            if body.len() + chunk.len() > limit {
+                return Err(too_large(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        params.extend(url::form_urlencoded::parse(&body).into_owned());
+    }
+    Ok((params, uploads))
+}
+
+/// The parameters of a POST to an existing job (uploads are accepted only
+/// at creation).
+async fn read_post(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Params> {
+    let (params, uploads) = read_request(req, payload, limit).await?;
+    if let Some((name, _)) = uploads.first() {
+        return Err(UwsError::BadRequest(format!(
+            "files can only be uploaded when a job is created (got file '{name}')"
+        )));
+    }
+    Ok(params)
+}
+
+/// Only the parameters named `name` (ignoring ASCII case); an error when
+/// there are none.
+fn only(params: Params, name: &str) -> Result<Params> {
+    let kept: Params = params
+        .into_iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .collect();
+    if kept.is_empty() {
+        return Err(UwsError::BadRequest(format!(
+            "the parameter {name} is missing"
+        )));
+    }
+    Ok(kept)
+}
+
+async fn list<E: Executor>(
+    req: HttpRequest,
+    uws: web::Data<Uws<E>>,
+    base: web::Data<Base>,
+) -> Result<HttpResponse> {
+    let mut filter = ListFilter::default();
+    for (name, value) in query_params(&req) {
+        match name.to_ascii_uppercase().as_str() {
+            "PHASE" => filter.phases.push(value.parse::<Phase>()?),
+            "AFTER" => filter.after = Some(parse_time(&value)?),
+            "LAST" => {
+                let n = value.trim().parse::<usize>().ok().filter(|n| *n > 0);
+                filter.last = Some(n.ok_or_else(|| {
+                    UwsError::BadRequest(format!("LAST must be a positive integer, not '{value}'"))
+                })?);
+            }
+            _ => {}
+        }
+    }
+    let jobs = uws.list(filter).await?;
+    Ok(xml(xml::job_list(&jobs, &list_url(&req, &base))))
+}
+
+async fn create<E: Executor>(
+    req: HttpRequest,
+    payload: web::Payload,
+    uws: web::Data<Uws<E>>,
+    base: web::Data<Base>,
+) -> Result<HttpResponse> {
+    let (params, uploads) = read_request(&req, payload, uws.config().max_request_bytes).await?;
+    // TODO: the authenticated user, once the services have authentication.
+    let job = uws.create(params, None, uploads).await?;
+    Ok(see_other(&job_url(&req, &base, &job.job_id)))
+}
+
+async fn get_job<E: Executor>(
+    req: HttpRequest,
+    path: web::Path<String>,
+    uws: web::Data<Uws<E>>,
+    base: web::Data<Base>,
+) -> Result<HttpResponse> {
+    let id = path.into_inner();
+    let params = query_params(&req);
+    let phase = find_parameter(&params, "PHASE")
+        .map(str::parse::<Phase>)
+        .transpose()?;
+    let job = match find_parameter(&params, "WAIT") {
+        Some(w) => {
+            let secs: i64 = w.trim().parse().map_err(|_| {
+                UwsError::BadRequest(format!("WAIT must be a whole number of seconds, not '{w}'"))
+            })?;
+            let timeout = match secs {
+                -1 => uws.config().max_wait,
+                s if s >= 0 => std::time::Duration::from_secs(s.unsigned_abs()),
+                _ => {
+                    return Err(UwsError::BadRequest(format!(
+                        "WAIT must be -1 (the longest wait) or 0 or more seconds, not {secs}"
+                    )))
+                }
+            };
+            uws.wait(&id, phase, timeout).await?
+        }
+        None => uws.get(&id).await?,
+    };
+    Ok(xml(xml::job_document(&job, &job_url(&req, &base, &id))))
+}
+
+async fn post_job<E: Executor>(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    uws: web::Data<Uws<E>>,
+    base: web::Data<Base>,
+) -> Result<HttpResponse> {
+    let id = path.into_inner();
+    let params = read_post(&req, payload, uws.config().max_request_bytes).await?;
+    match uws.post(&id, params).await? {
+        Some(_) => Ok(see_other(&job_url(&req, &base, &id))),
+        None => Ok(see_other(&list_url(&req, &base))),
+    }
+}
+
+async fn delete_job<E: Executor>(
+    req: HttpRequest,
+    path: web::Path<String>,
+    uws: web::Data<Uws<E>>,
+    base: web::Data<Base>,
+) -> Result<HttpResponse> {
+    uws.delete(&path.into_inner()).await?;
+    Ok(see_other(&list_url(&req, &base)))
+}
+
+/// POST to a job's sub-resource that takes one control parameter.
+async fn post_one<E: Executor>(
+    req: HttpRequest,
+    id: String,
+    payload: web::Payload,
+    uws: web::Data<Uws<E>>,
+    base: web::Data<Base>,
+    name: &str,
+) -> Result<HttpResponse> {
+    let params = read_post(&req, payload, uws.config().max_request_bytes).await?;
+    uws.post(&id, only(params, name)?).await?;
+    Ok(see_other(&job_url(&req, &base, &id)))
+}
+
+async fn get_phase<E: Executor>(
+    path: web::Path<String>,
+    uws: web::Data<Uws<E>>,
+) -> Result<HttpResponse> {
+    Ok(text(uws.get(&path).await?.phase.to_string()))
+}
+
+async fn post_phase<E: Executor>(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    uws: web::Data<Uws<E>>,
+    base: web::Data<Base>,
+) -> Result<HttpResponse> {
+    post_one(req, path.into_inner(), payload, uws, base, "PHASE").await
+}
+
+async fn get_duration<E: Executor>(
+    path: web::Path<String>,
+    uws: web::Data<Uws<E>>,
+) -> Result<HttpResponse> {
+    Ok(text(uws.get(&path).await?.execution_duration.to_string()))
+}
+
+async fn post_duration<E: Executor>(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    uws: web::Data<Uws<E>>,
+    base: web::Data<Base>,
+) -> Result<HttpResponse> {
+    post_one(
+        req,
+        path.into_inner(),
+        payload,
+        uws,
+        base,
+        "EXECUTIONDURATION",
+    )
+    .await
+}
+
+async fn get_destruction<E: Executor>(
+    path: web::Path<String>,
+    uws: web::Data<Uws<E>>,
+) -> Result<HttpResponse> {
+    Ok(text(format_time(&uws.get(&path).await?.destruction)))
+}
+
+async fn post_destruction<E: Executor>(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    uws: web::Data<Uws<E>>,
+    base: web::Data<Base>,
+) -> Result<HttpResponse> {
+    post_one(req, path.into_inner(), payload, uws, base, "DESTRUCTION").await
+}
+
+async fn get_quote<E: Executor>(
+    path: web::Path<String>,
+    uws: web::Data<Uws<E>>,
+) -> Result<HttpResponse> {
+    let job = uws.get(&path).await?;
+    Ok(text(
+        job.quote.as_ref().map(format_time).unwrap_or_default(),
+    ))
+}
+
+async fn get_owner<E: Executor>(
+    path: web::Path<String>,
+    uws: web::Data<Uws<E>>,
+) -> Result<HttpResponse> {
+    Ok(text(uws.get(&path).await?.owner.unwrap_or_default()))
+}
+
+async fn get_error<E: Executor>(
+    path: web::Path<String>,
+    uws: web::Data<Uws<E>>,
+) -> Result<HttpResponse> {
+    let job = uws.get(&path).await?;
+    let Some(error) = &job.error else {
+        return Err(UwsError::NotFound(format!(
+            "job {} has no error (it is {})",
+            job.job_id, job.phase
+        )));
+    };
+    match uws.error_document(&job) {
+        Some((file, mime)) => file_response(file, &mime).await,
+        None => Ok(text(error.message.clone())),
+    }
+}
+
+async fn get_parameters<E: Executor>(
+    req: HttpRequest,
+    path: web::Path<String>,
+    uws: web::Data<Uws<E>>,
+    base: web::Data<Base>,
+) -> Result<HttpResponse> {
+    let job = uws.get(&path).await?;
+    let url = job_url(&req, &base, &job.job_id);
+    Ok(xml(xml::parameters_document(&job, &url)))
+}
+
+async fn post_parameters<E: Executor>(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    uws: web::Data<Uws<E>>,
+    base: web::Data<Base>,
+) -> Result<HttpResponse> {
+    let id = path.into_inner();
+    let params = read_post(&req, payload, uws.config().max_request_bytes).await?;
+    uws.update_parameters(&id, params).await?;
+    Ok(see_other(&job_url(&req, &base, &id)))
+}
+
+async fn get_results<E: Executor>(
+    req: HttpRequest,
+    path: web::Path<String>,
+    uws: web::Data<Uws<E>>,
+    base: web::Data<Base>,
+) -> Result<HttpResponse> {
+    let job = uws.get(&path).await?;
+    let url = job_url(&req, &base, &job.job_id);
+    Ok(xml(xml::results_document(&job, &url)))
+}
+
+async fn get_result<E: Executor>(
+    path: web::Path<(String, String)>,
+    uws: web::Data<Uws<E>>,
+) -> Result<HttpResponse> {
+    let (id, rid) = path.into_inner();
+    let job = uws.get(&id).await?;
+    let (file, result) = uws.result_path(&job, &rid)?;
+    file_response(file, &result.mime).await
+}
+
+async fn get_upload<E: Executor>(
+    path: web::Path<(String, String)>,
+    uws: web::Data<Uws<E>>,
+) -> Result<HttpResponse> {
+    let (id, name) = path.into_inner();
+    let job = uws.get(&id).await?;
+    let file = uws
+        .upload_path(&job, &name)
+        .ok_or_else(|| UwsError::NotFound(format!("job {id} has no uploaded file '{name}'")))?;
+    file_response(file, "application/octet-stream").await
+}
+
+/// A file streamed from disk in 64 KiB chunks, with its length.
+async fn file_response(path: PathBuf, mime: &str) -> Result<HttpResponse> {
+    let file = tokio::fs::File::open(&path).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            UwsError::NotFound("the file is gone (the job was destroyed)".into())
+        } else {
+            UwsError::Io(e)
+        }
+    })?;
+    let len = file.metadata().await?.len();
+    let chunks = futures::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = BytesMut::with_capacity(64 * 1024);
+        match file.read_buf(&mut buf).await {
+            Ok(0) => None,
+            Ok(_) => Some((Ok(buf.freeze()), Some(file))),
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type(mime)
+        .no_chunking(len)
+        .streaming(chunks))
+}
