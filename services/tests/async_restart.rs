@@ -1,0 +1,141 @@
+//! A server killed with SIGKILL while an async job runs: after a restart on
+//! the same data directory, a job completed before still serves its result
+//! and the one that was running reports ERROR, saying why.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(catalog: &Path, data: &Path, bind: &str) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_astrolake"))
+        .args([
+            "serve",
+            "--catalog",
+            &catalog.to_string_lossy(),
+            "--bind",
+            bind,
+        ])
+        .env("ASTROLAKE_DATA", data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(bind).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Server(child)
+}
+
+async fn submit(http: &reqwest::Client, base: &str, query: &str) -> String {
+    let r = http
+        .post(format!("{base}/async"))
+        .form(&[
+            ("LANG", "ADQL"),
+            ("QUERY", query),
+            ("FORMAT", "csv"),
+            ("PHASE", "RUN"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    r.headers()["location"].to_str().unwrap().to_string()
+}
+
+async fn text(http: &reqwest::Client, url: &str) -> (u16, String) {
+    let r = http.get(url).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_during_a_job_then_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("cat");
+    let st = Command::new(env!("CARGO_BIN_EXE_astrolake"))
+        .args([
+            "synth",
+            "--catalog",
+            &cat.to_string_lossy(),
+            "--rows",
+            "3000",
+            "--no-progress",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let data = dir.path().join("data");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let base = format!("http://{bind}/tap");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let mut server = start(&cat, &data, &bind);
+    let done = submit(&http, &base, "SELECT COUNT(*) AS n FROM gaia.gaia_source").await;
+    let (_, doc) = text(&http, &format!("{done}?WAIT=60&PHASE=EXECUTING")).await;
+    let doc = if doc.contains("COMPLETED") {
+        doc
+    } else {
+        text(&http, &format!("{done}?WAIT=60")).await.1
+    };
+    assert!(doc.contains("<uws:phase>COMPLETED</uws:phase>"), "{doc}");
+    let (s, before) = text(&http, &format!("{done}/results/result")).await;
+    assert_eq!(s, 200);
+    assert_eq!(before.trim(), "n\r\n3000");
+
+    // A job that runs for minutes, killed while EXECUTING.
+    let running = submit(
+        &http,
+        &base,
+        "SELECT COUNT(*) FROM gaia.gaia_source AS a, gaia.gaia_source AS b, gaia.gaia_source AS c",
+    )
+    .await;
+    let t0 = Instant::now();
+    loop {
+        let (_, phase) = text(&http, &format!("{running}/phase")).await;
+        if phase.trim() == "EXECUTING" {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "phase {phase}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
+    drop(server);
+
+    let _server = start(&cat, &data, &bind);
+    let (s, after) = text(&http, &format!("{done}/results/result")).await;
+    assert_eq!(s, 200);
+    assert_eq!(after, before);
+    let (_, phase) = text(&http, &format!("{running}/phase")).await;
+    assert_eq!(phase.trim(), "ERROR");
+    let (_, error) = text(&http, &format!("{running}/error")).await;
+    assert!(error.contains("server stopped"), "{error}");
+    let (_, doc) = text(&http, &running).await;
+    assert!(doc.contains("<uws:phase>ERROR</uws:phase>"), "{doc}");
+}
