@@ -16,7 +16,6 @@ use astrolake_tap::query::{Limits, TapError};
 use astrolake_tap::upload::UploadLimits;
 use astrolake_vosi::{CapabilitiesConfig, DataLimit, Example, LimitUnit, TableDoc, TimeLimit};
 use bytes::Bytes;
-use futures::StreamExt;
 
 /// What every handler shares.
 pub struct AppState {
@@ -88,86 +87,6 @@ impl AppState {
     }
 }
 
-/// A request's parameters and its multipart file parts.
-#[derive(Default)]
-pub struct RequestParams {
-    /// Name/value pairs: the query string, then the body's fields.
-    pub params: Vec<(String, String)>,
-    /// Multipart parts by name (for `UPLOAD=t,param:NAME`).
-    pub parts: HashMap<String, Bytes>,
-}
-
-/// Read the parameters of a request: the query string, then an
-/// `application/x-www-form-urlencoded` or `multipart/form-data` body
-/// (text parts without a file name are parameters too).
-pub async fn read_params(
-    req: &HttpRequest,
-    payload: web::Payload,
-    max_bytes: usize,
-) -> Result<RequestParams, ParamError> {
-    let mut out = RequestParams {
-        params: url::form_urlencoded::parse(req.query_string().as_bytes())
-            .into_owned()
-            .collect(),
-        parts: HashMap::new(),
-    };
-    let ctype = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let too_big = || {
-        ParamError(format!(
-            "the request is larger than this service's limit of {max_bytes} bytes"
-        ))
-    };
-    if ctype.starts_with("multipart/form-data") {
-        let mut mp = actix_multipart::Multipart::new(req.headers(), payload);
-        let mut total = 0usize;
-        while let Some(field) = mp.next().await {
-            let mut field = field.map_err(|e| ParamError(format!("bad multipart request: {e}")))?;
-            let cd = field.content_disposition().cloned();
-            let name = cd
-                .as_ref()
-                .and_then(|c| c.get_name())
-                .unwrap_or("")
-                .to_string();
-            let is_file = cd.as_ref().and_then(|c| c.get_filename()).is_some();
-            let mut data = Vec::new();
-            while let Some(chunk) = field.next().await {
-                let chunk = chunk.map_err(|e| ParamError(format!("bad multipart request: {e}")))?;
-                total += chunk.len();
-                if total > max_bytes {
-                    return Err(too_big());
-                }
-                data.extend_from_slice(&chunk);
-            }
-            if !is_file {
-                if let Ok(text) = std::str::from_utf8(&data) {
-                    out.params.push((name.clone(), text.to_string()));
-                }
-            }
-            out.parts.insert(name, Bytes::from(data));
-        }
-    } else {
-        let mut body = web::BytesMut::new();
-        let mut payload = payload;
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|e| ParamError(format!("reading the request: {e}")))?;
-            if body.len() + chunk.len() > max_bytes {
-                return Err(too_big());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        if ctype.starts_with("application/x-www-form-urlencoded") || ctype.is_empty() {
-            out.params
-                .extend(url::form_urlencoded::parse(&body).into_owned());
-        }
-    }
-    Ok(out)
-}
-
 /// The DALI error document of an error, with its HTTP status.
 pub fn error_response(e: &TapError) -> HttpResponse {
     HttpResponse::build(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST))
@@ -182,11 +101,13 @@ fn xml(body: String) -> HttpResponse {
 }
 
 async fn sync(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
-    let p = match read_params(&req, payload, state.max_request_bytes).await {
-        Ok(p) => p,
-        Err(e) => return error_response(&TapError::Param(e)),
-    };
-    let r = match astrolake_tap::params::parse(&p.params) {
+    let (params, files) =
+        match astrolake_uws::http::read_request(&req, payload, state.max_request_bytes).await {
+            Ok(p) => p,
+            Err(e) => return error_response(&TapError::Param(ParamError(e.to_string()))),
+        };
+    let parts: HashMap<String, Bytes> = files.into_iter().collect();
+    let r = match astrolake_tap::params::parse(&params) {
         Ok(r) => r,
         Err(e) => return error_response(&TapError::Param(e)),
     };
@@ -195,7 +116,7 @@ async fn sync(req: HttpRequest, payload: web::Payload, state: web::Data<AppState
         let tables = astrolake_tap::upload::with_uploads(
             &st.tables,
             r.upload.as_deref(),
-            &p.parts,
+            &parts,
             &st.uploads,
         )
         .await?;

@@ -152,8 +152,11 @@ fn too_large(limit: usize) -> UwsError {
     ))
 }
 
-/// The parameters of a request (query string, then body) and its uploads.
-async fn read_request(
+/// The parameters of a request (query string, then an urlencoded or
+/// multipart body) and its uploaded files (multipart parts with a file name
+/// or a non-text type), within `limit` bytes. TAP's `/sync` reads its
+/// requests with this too.
+pub async fn read_request(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
