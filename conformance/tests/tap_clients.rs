@@ -15,59 +15,19 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The `astrolake` binary beside this test's executable (`target/debug`).
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let bin = dir.join("astrolake");
-    assert!(
-        bin.is_file(),
-        "{} is missing: build the workspace first (cargo build --workspace --tests)",
-        bin.display()
+fn start(catalog: &str, data: &Path) -> (common::Server, String) {
+    let (server, root) = common::serve(
+        catalog,
+        data,
+        &[
+            ("ASTROLAKE_LIMITS_DEFAULT_MAXREC", "20000"),
+            ("ASTROLAKE_LIMITS_HARD_MAXREC", "2000000"),
+        ],
     );
-    bin
-}
-
-fn start(catalog: &str, data: &Path) -> (Server, String) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bind = format!("127.0.0.1:{port}");
-    let child = Command::new(binary())
-        .args(["serve", "--catalog", catalog, "--bind", &bind])
-        .env("ASTROLAKE_DATA", data)
-        .env("ASTROLAKE_LIMITS_DEFAULT_MAXREC", "20000")
-        .env("ASTROLAKE_LIMITS_HARD_MAXREC", "2000000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(&bind).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(120),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (server, format!("http://{bind}/tap"))
+    (server, format!("{root}/tap"))
 }
 
 /// taplint's JSON report: every ERROR and WARNING, as text.

@@ -28,6 +28,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Table uploads.
     pub uploads: UploadsConfig,
+    /// The publishing registry (OAI-PMH) and its records' curation.
+    pub registry: astrolake_registry::RegistryConfig,
 }
 
 /// `[server]`.
@@ -168,7 +170,7 @@ impl LimitsConfig {
     }
 }
 
-const SECTIONS: [&str; 5] = ["server", "catalog", "limits", "jobs", "uploads"];
+const SECTIONS: [&str; 6] = ["server", "catalog", "limits", "jobs", "uploads", "registry"];
 
 impl Config {
     /// Load the file (if any), then apply `ASTROLAKE_SECTION_KEY`
@@ -232,6 +234,9 @@ impl Config {
         if self.jobs.concurrent == 0 {
             bail!("configuration: jobs.concurrent must be at least 1");
         }
+        self.registry
+            .validate()
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
         if !self.server.base_path.starts_with('/') {
             bail!(
                 "configuration: server.base_path {:?} must start with /",

@@ -43,6 +43,13 @@ pub struct AppState {
     pub max_request_bytes: usize,
     /// The asynchronous job system.
     pub uws: Arc<astrolake_uws::Uws<crate::jobs::TapExecutor>>,
+    /// The registry records (OAI-PMH, `/registry/...`); set once built.
+    pub registry: Option<Arc<astrolake_registry::Registry>>,
+    /// The OAI-PMH path, e.g. `/oai`.
+    pub oai_path: String,
+    /// The catalogue root (its files are served read-only under
+    /// `/catalogue/`).
+    pub catalog_root: astrolake_catalog::CatalogRoot,
     /// The multi-threaded runtime queries run on (not the HTTP workers'
     /// single-threaded ones, which must stay free to answer requests).
     pub runtime: tokio::runtime::Handle,
@@ -61,30 +68,53 @@ impl AppState {
     }
 
     fn capabilities(&self, req: &HttpRequest) -> CapabilitiesConfig {
-        let formats: Vec<(String, Vec<String>)> = Format::all()
-            .into_iter()
-            .map(|(_, mime, aliases)| {
-                (
-                    mime.to_string(),
-                    aliases.into_iter().map(str::to_string).collect(),
-                )
-            })
-            .collect();
-        let mut c = CapabilitiesConfig::new(self.base_url(req), &formats);
-        c.retention_period = Some(self.retention);
-        c.execution_duration = Some(self.execution_duration);
-        c.output_limit = Some(DataLimit {
-            default: self.limits.default_maxrec,
-            hard: self.limits.hard_maxrec,
-            unit: LimitUnit::Row,
-        });
-        c.upload_limit = Some(DataLimit {
-            default: self.uploads.max_bytes,
-            hard: self.uploads.max_bytes,
-            unit: LimitUnit::Byte,
-        });
-        c
+        self.capabilities_at(self.base_url(req))
     }
+
+    /// The capabilities of the service at `base_url`.
+    pub fn capabilities_at(&self, base_url: String) -> CapabilitiesConfig {
+        capabilities_config(
+            base_url,
+            &self.limits,
+            &self.uploads,
+            self.retention,
+            self.execution_duration,
+        )
+    }
+}
+
+/// The capabilities of the TAP service at `base_url` with these limits
+/// (`/capabilities`, and the TAP service's registry record).
+pub fn capabilities_config(
+    base_url: String,
+    limits: &Limits,
+    uploads: &UploadLimits,
+    retention: TimeLimit,
+    execution_duration: TimeLimit,
+) -> CapabilitiesConfig {
+    let formats: Vec<(String, Vec<String>)> = Format::all()
+        .into_iter()
+        .map(|(_, mime, aliases)| {
+            (
+                mime.to_string(),
+                aliases.into_iter().map(str::to_string).collect(),
+            )
+        })
+        .collect();
+    let mut c = CapabilitiesConfig::new(base_url, &formats);
+    c.retention_period = Some(retention);
+    c.execution_duration = Some(execution_duration);
+    c.output_limit = Some(DataLimit {
+        default: limits.default_maxrec,
+        hard: limits.hard_maxrec,
+        unit: LimitUnit::Row,
+    });
+    c.upload_limit = Some(DataLimit {
+        default: uploads.max_bytes,
+        hard: uploads.max_bytes,
+        unit: LimitUnit::Byte,
+    });
+    c
 }
 
 /// The DALI error document of an error, with its HTTP status.
@@ -181,9 +211,78 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
         .route("/examples", web::get().to(examples));
 }
 
-/// Serve the TAP service under its base path until stopped.
+/// OAI-PMH 2.0 (GET with a query string, POST with a urlencoded body).
+async fn oai(req: HttpRequest, body: Bytes, state: web::Data<AppState>) -> HttpResponse {
+    let Some(reg) = &state.registry else {
+        return HttpResponse::ServiceUnavailable().finish();
+    };
+    let mut params: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.query_string().as_bytes())
+            .into_owned()
+            .collect();
+    if req.method() == actix_web::http::Method::POST {
+        params.extend(url::form_urlencoded::parse(&body).into_owned());
+    }
+    xml(astrolake_registry::oai::respond(
+        reg,
+        &params,
+        &astrolake_registry::now(),
+    ))
+}
+
+/// `/registry`: the identifiers of the records, one per line, with the URL
+/// of each; `/registry/PATH`: the record `ivo://AUTHORITY/PATH` as a
+/// VOResource document (404 when unknown, 410 when deleted).
+async fn registry_record(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let Some(reg) = &state.registry else {
+        return HttpResponse::ServiceUnavailable().finish();
+    };
+    let tail = req.match_info().get("tail").unwrap_or("").trim_matches('/');
+    let authority = &reg.config.authority;
+    if tail.is_empty() {
+        let info = req.connection_info();
+        let base = format!("{}://{}/registry", info.scheme(), info.host());
+        let mut out = String::new();
+        for p in reg.records() {
+            let path = p
+                .identifier
+                .strip_prefix(&format!("ivo://{authority}"))
+                .unwrap_or("");
+            let status = if p.deleted { "deleted" } else { "active" };
+            out.push_str(&format!(
+                "{}\t{status}\t{}\t{base}{path}\n",
+                p.identifier, p.updated
+            ));
+        }
+        return HttpResponse::Ok()
+            .content_type(ContentType::plaintext())
+            .body(out);
+    }
+    let id = if tail == "authority" {
+        format!("ivo://{authority}")
+    } else {
+        format!("ivo://{authority}/{tail}")
+    };
+    match reg.get(&id) {
+        Some(p) => match &p.resource {
+            Some(r) if !p.deleted => xml(r.to_document(p.dates())),
+            _ => HttpResponse::Gone()
+                .content_type(ContentType::plaintext())
+                .body(format!("{id} was removed on {}\n", p.updated)),
+        },
+        None => HttpResponse::NotFound()
+            .content_type(ContentType::plaintext())
+            .body(format!(
+                "no record {id}: /registry lists the records of this site\n"
+            )),
+    }
+}
+
+/// Serve the registry (OAI-PMH, records) and the catalogue's files at the
+/// server root, and the TAP service under its base path, until stopped.
 pub async fn serve(state: AppState, bind: &str) -> std::io::Result<()> {
     let base = state.base_path.trim_end_matches('/').to_string();
+    let oai_path = state.oai_path.clone();
     let state = web::Data::from(Arc::new(state));
     HttpServer::new(move || {
         App::new()
@@ -192,6 +291,12 @@ pub async fn serve(state: AppState, bind: &str) -> std::io::Result<()> {
                 concat!("astrolake/", env!("CARGO_PKG_VERSION")),
             )))
             .app_data(state.clone())
+            .route(&oai_path, web::get().to(oai))
+            .route(&oai_path, web::post().to(oai))
+            .route("/registry", web::get().to(registry_record))
+            .route("/registry/{tail:.*}", web::get().to(registry_record))
+            .route("/catalogue/{tail:.*}", web::get().to(crate::files::get))
+            .route("/catalogue/{tail:.*}", web::head().to(crate::files::get))
             .service(web::scope(&base).configure(|cfg| routes(cfg, &state)))
     })
     .bind(bind)?

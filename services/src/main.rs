@@ -2,8 +2,10 @@
 //! and call the library crates.
 
 mod config;
+mod files;
 mod http;
 mod jobs;
+mod publish;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,6 +75,28 @@ enum Command {
         /// Address to listen on (default: `[server] bind`, 127.0.0.1:8080).
         #[arg(long)]
         bind: Option<String>,
+    },
+    /// Print the site's registry records (what `/oai` publishes).
+    Registry {
+        /// Configuration file, as for `serve`.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Catalogue root, as for `serve`.
+        #[arg(long)]
+        catalog: Option<String>,
+        #[command(subcommand)]
+        action: RegistryAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum RegistryAction {
+    /// One line per record: identifier, status, updated, type.
+    List,
+    /// One record as a VOResource document.
+    Show {
+        /// `ivo://AUTHORITY/...`.
+        identifier: String,
     },
 }
 
@@ -430,8 +454,7 @@ async fn run(cli: Cli) -> Result<()> {
             catalog,
             bind,
         } => {
-            let file = config.or_else(|| std::env::var_os("ASTROLAKE_CONFIG").map(PathBuf::from));
-            let mut cfg = config::Config::load(file.as_deref(), std::env::vars())?;
+            let mut cfg = load_config(config)?;
             if let Some(c) = catalog {
                 cfg.catalog.root = Some(c);
             }
@@ -445,13 +468,33 @@ async fn run(cli: Cli) -> Result<()> {
             run_tables(&catalog).await?;
             run_serve(&catalog, &cfg).await
         }
+        Command::Registry {
+            config,
+            catalog,
+            action,
+        } => {
+            let mut cfg = load_config(config)?;
+            if let Some(c) = catalog {
+                cfg.catalog.root = Some(c);
+            }
+            let catalog = match cfg.catalog.root.clone() {
+                Some(c) => c,
+                None => ensure_demo(&cfg).await?,
+            };
+            run_registry(&catalog, &cfg, action).await
+        }
     }
 }
 
-async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
-    let root = CatalogRoot::open(catalog)?;
-    let cat = Catalog::open(&root).await?;
-    let mut tables = astrolake_adql::Tables::from_catalog(&cat);
+fn load_config(file: Option<PathBuf>) -> Result<config::Config> {
+    let file = file.or_else(|| std::env::var_os("ASTROLAKE_CONFIG").map(PathBuf::from));
+    config::Config::load(file.as_deref(), std::env::vars())
+}
+
+/// The tables a catalogue serves (with TAP_SCHEMA) and their `/tables`
+/// entries.
+fn served_tables(cat: &Catalog) -> (astrolake_adql::Tables, Vec<astrolake_vosi::TableDoc>) {
+    let mut tables = astrolake_adql::Tables::from_catalog(cat);
     let schemas = cat
         .manifest()
         .schemas
@@ -461,7 +504,71 @@ async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
     let keys = Vec::new();
     astrolake_tap::tap_schema::add_to(&mut tables, &schemas, &keys);
     let table_docs = astrolake_vosi::table_docs(&tables, Some(cat.manifest()), &keys);
+    (tables, table_docs)
+}
+
+/// The TAP capabilities as configured (for `/capabilities` and the TAP
+/// service's record).
+fn capabilities(cfg: &config::Config) -> astrolake_vosi::CapabilitiesConfig {
+    http::capabilities_config(
+        publish::tap_url(cfg),
+        &cfg.limits.limits(),
+        &cfg.uploads.limits(),
+        retention(cfg),
+        execution_duration(cfg),
+    )
+}
+
+fn retention(cfg: &config::Config) -> astrolake_vosi::TimeLimit {
+    astrolake_vosi::TimeLimit {
+        default: cfg.jobs.default_destruction,
+        hard: cfg.jobs.max_destruction,
+    }
+}
+
+fn execution_duration(cfg: &config::Config) -> astrolake_vosi::TimeLimit {
+    astrolake_vosi::TimeLimit {
+        default: cfg.jobs.default_execution_duration.into(),
+        hard: cfg.jobs.max_execution_duration.into(),
+    }
+}
+
+async fn run_registry(catalog: &str, cfg: &config::Config, action: RegistryAction) -> Result<()> {
+    let root = CatalogRoot::open(catalog)?;
+    let cat = Catalog::open(&root).await?;
+    let (_, table_docs) = served_tables(&cat);
+    let reg = publish::registry(cfg, &cat, &table_docs, capabilities(cfg), false).await?;
+    match action {
+        RegistryAction::List => {
+            for p in reg.records() {
+                let (status, kind) = match &p.resource {
+                    Some(r) if !p.deleted => ("active", r.xsi_type()),
+                    _ => ("deleted", "-"),
+                };
+                println!("{}\t{status}\t{}\t{kind}", p.identifier, p.updated);
+            }
+        }
+        RegistryAction::Show { identifier } => {
+            let Some(p) = reg.get(&identifier) else {
+                bail!("no record {identifier}: `astrolake registry list` lists them");
+            };
+            match &p.resource {
+                Some(r) if !p.deleted => print!("{}", r.to_document(p.dates())),
+                _ => bail!("{identifier} was removed on {}", p.updated),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
+    let root = CatalogRoot::open(catalog)?;
+    let cat = Catalog::open(&root).await?;
+    let (tables, table_docs) = served_tables(&cat);
     let names: Vec<String> = table_docs.iter().map(|t| t.qualified()).collect();
+    let registry = publish::registry(cfg, &cat, &table_docs, capabilities(cfg), true)
+        .await
+        .context("publishing the registry records")?;
     let bind = cfg.server.bind.clone();
     let base = cfg.server.base_path.trim_end_matches('/').to_string();
     let mut uws_cfg = astrolake_uws::Config::new(cfg.jobs_dir());
@@ -493,14 +600,11 @@ async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
             &tables_for_examples,
         )
         .await,
-        retention: astrolake_vosi::TimeLimit {
-            default: cfg.jobs.default_destruction,
-            hard: cfg.jobs.max_destruction,
-        },
-        execution_duration: astrolake_vosi::TimeLimit {
-            default: cfg.jobs.default_execution_duration.into(),
-            hard: cfg.jobs.max_execution_duration.into(),
-        },
+        retention: retention(cfg),
+        execution_duration: execution_duration(cfg),
+        registry: Some(std::sync::Arc::new(registry)),
+        oai_path: cfg.registry.oai_path.clone(),
+        catalog_root: root.clone(),
         up_since: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         max_request_bytes: cfg.server.max_request_bytes,
         runtime: tokio::runtime::Handle::current(),
@@ -510,6 +614,11 @@ async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{bind}{base}"));
+    eprintln!(
+        "OAI-PMH (registry) at {}\n  records: {}/registry",
+        publish::oai_url(cfg),
+        publish::site_url(cfg)
+    );
     eprintln!(
         "TAP service at {url}\n  TOPCAT: File > Table Access > TAP, URL {url}\n  pyvo: pyvo.dal.TAPService(\"{url}\").search(\"SELECT TOP 10 * FROM TAP_SCHEMA.tables\")"
     );

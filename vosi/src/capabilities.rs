@@ -255,7 +255,6 @@ fn data_limit(d: &mut Doc, name: &str, limit: Option<DataLimit>) {
 /// availability and tables capabilities, and (if `cfg.examples`) the DALI
 /// examples capability.
 pub fn capabilities(cfg: &CapabilitiesConfig) -> String {
-    let base = cfg.base();
     let mut d = Doc::new();
     d.start(
         "vosi:capabilities",
@@ -267,7 +266,16 @@ pub fn capabilities(cfg: &CapabilitiesConfig) -> String {
             ("xmlns:xsi", NS_XSI),
         ],
     );
+    write_capabilities(&mut d, cfg);
+    d.end("vosi:capabilities");
+    d.finish()
+}
 
+/// The `<capability>` elements of [`capabilities()`], written into `d`
+/// (also used by the TAP service's registry record). The prefixes `vr`,
+/// `vs`, `tr` and `xsi` must be declared by an enclosing element.
+pub fn write_capabilities(d: &mut Doc, cfg: &CapabilitiesConfig) {
+    let base = cfg.base();
     // TAP.
     d.start(
         "capability",
@@ -333,18 +341,18 @@ pub fn capabilities(cfg: &CapabilitiesConfig) -> String {
     for m in &cfg.upload_methods {
         d.empty("uploadMethod", &[("ivo-id", m.ivo_id())]);
     }
-    time_limit(&mut d, "retentionPeriod", cfg.retention_period);
-    time_limit(&mut d, "executionDuration", cfg.execution_duration);
-    data_limit(&mut d, "outputLimit", cfg.output_limit);
+    time_limit(d, "retentionPeriod", cfg.retention_period);
+    time_limit(d, "executionDuration", cfg.execution_duration);
+    data_limit(d, "outputLimit", cfg.output_limit);
     if !cfg.upload_methods.is_empty() {
-        data_limit(&mut d, "uploadLimit", cfg.upload_limit);
+        data_limit(d, "uploadLimit", cfg.upload_limit);
     }
     d.end("capability");
 
     // VOSI.
-    vosi_capability(&mut d, VOSI_CAPABILITIES, &format!("{base}/capabilities"));
-    vosi_capability(&mut d, VOSI_AVAILABILITY, &format!("{base}/availability"));
-    vosi_capability(&mut d, VOSI_TABLES, &format!("{base}/tables"));
+    vosi_capability(d, VOSI_CAPABILITIES, &format!("{base}/capabilities"));
+    vosi_capability(d, VOSI_AVAILABILITY, &format!("{base}/availability"));
+    vosi_capability(d, VOSI_TABLES, &format!("{base}/tables"));
 
     // DALI examples.
     if cfg.examples {
@@ -354,9 +362,6 @@ pub fn capabilities(cfg: &CapabilitiesConfig) -> String {
         d.end("interface");
         d.end("capability");
     }
-
-    d.end("vosi:capabilities");
-    d.finish()
 }
 
 #[cfg(test)]

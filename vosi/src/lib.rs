@@ -24,16 +24,16 @@ mod availability;
 mod capabilities;
 mod examples;
 mod tables;
-mod xml;
+pub mod xml;
 
 pub use availability::availability;
 pub use capabilities::{
-    capabilities, CapabilitiesConfig, DataLimit, LimitUnit, TimeLimit, UploadMethod,
-    ADQL_FEATURE_PREFIX, DALI_EXAMPLES, TAP, TAPREGEXT, VOSI_AVAILABILITY, VOSI_CAPABILITIES,
-    VOSI_TABLES,
+    capabilities, write_capabilities, CapabilitiesConfig, DataLimit, LimitUnit, TimeLimit,
+    UploadMethod, ADQL_FEATURE_PREFIX, DALI_EXAMPLES, TAP, TAPREGEXT, VOSI_AVAILABILITY,
+    VOSI_CAPABILITIES, VOSI_TABLES,
 };
 pub use examples::{checked_examples, default_examples, examples, Example};
-pub use tables::{find_table, table, table_docs, tables, TableDoc};
+pub use tables::{find_table, table, table_docs, tables, write_tableset, TableDoc};
 
 /// Namespace of VOSI availability documents.
 pub const NS_VOSI_AVAILABILITY: &str = "http://www.ivoa.net/xml/VOSIAvailability/v1.0";

@@ -227,14 +227,32 @@ fn table_body(d: &mut Doc, tag: &str, root_attrs: &[(&str, &str)], t: &TableDoc,
 /// leaves the columns out.
 pub fn tables(entries: &[TableDoc], detail_min: bool) -> String {
     let mut d = Doc::new();
-    d.start(
+    write_tableset(
+        &mut d,
         "vosi:tableset",
         &[
             ("xmlns:vosi", NS_VOSI_TABLES),
             ("xmlns:vs", NS_VS),
             ("xmlns:xsi", NS_XSI),
         ],
+        entries,
+        detail_min,
     );
+    d.finish()
+}
+
+/// A VODataService `TableSet` element named `tag` (`vosi:tableset` for
+/// `/tables`, `tableset` inside a registry record) with the attributes
+/// `attrs`: see [`tables()`]. The `vs` and `xsi` prefixes must be declared
+/// by `attrs` or an enclosing element.
+pub fn write_tableset(
+    d: &mut Doc,
+    tag: &str,
+    attrs: &[(&str, &str)],
+    entries: &[TableDoc],
+    detail_min: bool,
+) {
+    d.start(tag, attrs);
     // Schemas in order of first appearance (a TableSet needs at least one).
     let mut schemas: Vec<&str> = Vec::new();
     for t in entries {
@@ -256,12 +274,11 @@ pub fn tables(entries: &[TableDoc], detail_min: bool) -> String {
         d.opt_elem("title", title);
         d.opt_elem("description", description);
         for t in members {
-            table_body(&mut d, "table", &[], t, !detail_min);
+            table_body(d, "table", &[], t, !detail_min);
         }
         d.end("schema");
     }
-    d.end("vosi:tableset");
-    d.finish()
+    d.end(tag);
 }
 
 /// The VOSI 1.1 document of one table (`<vosi:table>`), for

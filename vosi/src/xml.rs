@@ -9,7 +9,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
 /// An XML document being written.
-pub(crate) struct Doc {
+pub struct Doc {
     w: Writer<Vec<u8>>,
 }
 
@@ -18,27 +18,41 @@ fn ok<T>(r: std::io::Result<T>) {
     r.expect("writing XML into memory cannot fail");
 }
 
-pub(crate) use astrolake_catalog::votable::xml::xml_chars;
+pub use astrolake_catalog::votable::xml::xml_chars;
+
+impl Default for Doc {
+    fn default() -> Self {
+        Doc::new()
+    }
+}
 
 impl Doc {
     /// A new document with an XML declaration (UTF-8), indented by two
     /// spaces.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
         ok(w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))));
         Doc { w }
     }
 
+    /// A fragment: no XML declaration, indented by two spaces (for
+    /// elements embedded in another document).
+    pub fn fragment() -> Self {
+        Doc {
+            w: Writer::new_with_indent(Vec::new(), b' ', 2),
+        }
+    }
+
     /// A new document without indentation (for XHTML, where whitespace
     /// inside mixed content is visible).
-    pub(crate) fn new_flat() -> Self {
+    pub fn new_flat() -> Self {
         let mut w = Writer::new(Vec::new());
         ok(w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))));
         Doc { w }
     }
 
     /// Write a `<!DOCTYPE ...>` declaration.
-    pub(crate) fn doctype(&mut self, content: &str) {
+    pub fn doctype(&mut self, content: &str) {
         ok(self
             .w
             .write_event(Event::DocType(BytesText::from_escaped(content))));
@@ -54,26 +68,26 @@ impl Doc {
     }
 
     /// Open an element.
-    pub(crate) fn start(&mut self, name: &str, attrs: &[(&str, &str)]) {
+    pub fn start(&mut self, name: &str, attrs: &[(&str, &str)]) {
         ok(self
             .w
             .write_event(Event::Start(Self::start_tag(name, attrs))));
     }
 
     /// Close an element.
-    pub(crate) fn end(&mut self, name: &str) {
+    pub fn end(&mut self, name: &str) {
         ok(self.w.write_event(Event::End(BytesEnd::new(name))));
     }
 
     /// An element without content.
-    pub(crate) fn empty(&mut self, name: &str, attrs: &[(&str, &str)]) {
+    pub fn empty(&mut self, name: &str, attrs: &[(&str, &str)]) {
         ok(self
             .w
             .write_event(Event::Empty(Self::start_tag(name, attrs))));
     }
 
     /// Text content at the current position.
-    pub(crate) fn text(&mut self, text: &str) {
+    pub fn text(&mut self, text: &str) {
         // quick-xml escapes `<`, `>` and `&` (quotes need no escaping in
         // text, and stay readable in queries).
         let text = xml_chars(text);
@@ -85,21 +99,29 @@ impl Doc {
     }
 
     /// An element holding only text.
-    pub(crate) fn elem(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) {
+    pub fn elem(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) {
         self.start(name, attrs);
         self.text(text);
         self.end(name);
     }
 
     /// An element holding only text, if there is (non-blank) text.
-    pub(crate) fn opt_elem(&mut self, name: &str, text: Option<&str>) {
+    pub fn opt_elem(&mut self, name: &str, text: Option<&str>) {
         if let Some(t) = text.filter(|t| !t.trim().is_empty()) {
             self.elem(name, &[], t);
         }
     }
 
+    /// Already-serialised XML (a fragment another writer produced, e.g. a
+    /// record without its XML declaration), written as is.
+    pub fn raw(&mut self, xml: &str) {
+        ok(self
+            .w
+            .write_event(Event::Text(BytesText::from_escaped(xml))));
+    }
+
     /// The finished document.
-    pub(crate) fn finish(self) -> String {
+    pub fn finish(self) -> String {
         let mut bytes = self.w.into_inner();
         bytes.push(b'\n');
         String::from_utf8(bytes).expect("quick-xml writes the UTF-8 it is given")

@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -117,4 +118,61 @@ pub async fn synth_catalog(rows: u64) -> astrolake_catalog::CatalogRoot {
         })
         .await;
     astrolake_catalog::CatalogRoot::open(&dir.to_string_lossy()).unwrap()
+}
+
+/// A running `astrolake serve`, killed when dropped.
+pub struct Server(pub Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The `astrolake` binary beside this test's executable (`target/debug`).
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let bin = dir.join("astrolake");
+    assert!(
+        bin.is_file(),
+        "{} is missing: build the workspace first (cargo build --workspace --tests)",
+        bin.display()
+    );
+    bin
+}
+
+/// Start `astrolake serve` on `catalog` with data directory `data` and
+/// the extra environment `env`, on a free loopback port; returns the
+/// server and its root URL (`http://127.0.0.1:PORT`) once it accepts
+/// connections.
+pub fn serve(catalog: &str, data: &Path, env: &[(&str, &str)]) -> (Server, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bind = format!("127.0.0.1:{port}");
+    let child = Command::new(binary())
+        .args(["serve", "--catalog", catalog, "--bind", &bind])
+        .env("ASTROLAKE_DATA", data)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(&bind).is_err() {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!("astrolake serve exited: {status}");
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (server, format!("http://{bind}"))
 }

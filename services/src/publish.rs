@@ -1,0 +1,147 @@
+//! The site's registry records: built from the catalogue, the TAP
+//! service's capabilities and `[registry]`, dated from the registry state
+//! file under the data directory.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use astrolake_catalog::store::Catalog;
+use astrolake_catalog::table::MOC_FILE;
+use astrolake_registry::site::{CatalogueTable, Site};
+use astrolake_registry::state::State;
+use astrolake_registry::Registry;
+use astrolake_vosi::{CapabilitiesConfig, TableDoc};
+
+use crate::config::Config;
+
+/// The server's public root URL (no trailing `/`): `[server] public_url`
+/// without the TAP base path, else `http://BIND`.
+pub fn site_url(cfg: &Config) -> String {
+    let base = cfg.server.base_path.trim_end_matches('/');
+    match &cfg.server.public_url {
+        Some(u) => {
+            let u = u.trim_end_matches('/');
+            match u.strip_suffix(base) {
+                Some(root) if !base.is_empty() => root.to_string(),
+                _ => match url::Url::parse(u) {
+                    Ok(p) => p.origin().ascii_serialization(),
+                    Err(_) => u.to_string(),
+                },
+            }
+        }
+        None => format!("http://{}", cfg.server.bind),
+    }
+}
+
+/// The TAP service's public URL.
+pub fn tap_url(cfg: &Config) -> String {
+    match &cfg.server.public_url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => format!(
+            "{}{}",
+            site_url(cfg),
+            cfg.server.base_path.trim_end_matches('/')
+        ),
+    }
+}
+
+/// The OAI-PMH endpoint's public URL.
+pub fn oai_url(cfg: &Config) -> String {
+    format!("{}{}", site_url(cfg), cfg.registry.oai_path)
+}
+
+/// Where the registry remembers record dates.
+pub fn state_path(cfg: &Config) -> PathBuf {
+    cfg.data_dir().join("registry").join("state.json")
+}
+
+/// Where other sites read the catalogue's files, and its HTTPS form.
+fn files_urls(cfg: &Config, cat: &Catalog) -> (String, Option<String>) {
+    let r = &cfg.registry;
+    let root = cat.root().url();
+    let s3 = r.catalogue_url.clone().or_else(|| {
+        (root.scheme() == "s3").then(|| root.as_str().trim_end_matches('/').to_string())
+    });
+    let Some(url) = s3 else {
+        return (format!("{}/catalogue/", site_url(cfg)), None);
+    };
+    let https = url.strip_prefix("s3://").map(|rest| {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let prefix = prefix.trim_matches('/');
+        let tail = if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("/{prefix}")
+        };
+        match (&r.catalogue_endpoint, &r.catalogue_region) {
+            (Some(e), _) => format!("{}/{bucket}{tail}", e.trim_end_matches('/')),
+            (None, Some(region)) => format!("https://{bucket}.s3.{region}.amazonaws.com{tail}"),
+            (None, None) => format!("https://{bucket}.s3.amazonaws.com{tail}"),
+        }
+    });
+    (url, https)
+}
+
+/// The records of this site, dated from the state file; with `save`, the
+/// state file is updated (new, changed and removed records).
+pub async fn registry(
+    cfg: &Config,
+    cat: &Catalog,
+    table_docs: &[TableDoc],
+    capabilities: CapabilitiesConfig,
+    save: bool,
+) -> Result<Registry> {
+    let mut tables = Vec::new();
+    for (schema, table, scanner) in cat.tables() {
+        let info = scanner.info();
+        let orders = info
+            .files
+            .iter()
+            .filter_map(|f| f.pixel.map(|p| p.order))
+            .fold(None, |acc: Option<(u8, u8)>, o| {
+                Some(acc.map_or((o, o), |(lo, hi)| (lo.min(o), hi.max(o))))
+            });
+        let moc = cat
+            .root()
+            .get_opt(&format!("{}/{MOC_FILE}", scanner.dir()))
+            .await
+            .with_context(|| format!("reading the MOC of {schema}.{table}"))?
+            .map(|b| b.to_vec());
+        tables.push(CatalogueTable {
+            schema: schema.clone(),
+            table: table.clone(),
+            path: scanner.dir().to_string(),
+            orders,
+            version: info.version.clone(),
+            moc,
+        });
+    }
+    let (files_url, files_https_url) = files_urls(cfg, cat);
+    let tap = tap_url(cfg);
+    let oai = oai_url(cfg);
+    let site = Site {
+        config: &cfg.registry,
+        tap_url: &tap,
+        oai_url: &oai,
+        capabilities,
+        table_docs,
+        manifest: cat.manifest(),
+        tables,
+        files_url,
+        files_https_url,
+    };
+    let resources = astrolake_registry::site::resources(&site)?;
+    let path = state_path(cfg);
+    let mut state = State::load(&path)?;
+    let reg = Registry::publish(
+        cfg.registry.clone(),
+        &oai,
+        resources,
+        &mut state,
+        &astrolake_registry::now(),
+    );
+    if save {
+        state.save(&path)?;
+    }
+    Ok(reg)
+}
