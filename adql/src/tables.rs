@@ -114,6 +114,11 @@ impl Tables {
         let root = catalog.root();
         self.add_store(root.object_store_url().clone(), root.store());
         for (s, t, scanner) in catalog.tables() {
+            // Mounted remote tables read from their own stores.
+            let r = scanner.root();
+            if !self.stores.iter().any(|(u, _)| u == r.object_store_url()) {
+                self.add_store(r.object_store_url().clone(), r.store());
+            }
             self.entries.push(TableEntry::from_scanner(s, t, scanner));
         }
     }

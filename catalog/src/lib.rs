@@ -47,10 +47,12 @@ pub mod instrument;
 pub mod manifest;
 pub mod partition;
 pub mod provider;
+pub mod remote;
 pub mod root;
 pub mod store;
 pub mod synth;
 pub mod table;
+pub mod transfer;
 pub mod votable;
 
 pub use error::{CatalogError, Result};

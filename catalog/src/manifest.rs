@@ -64,11 +64,34 @@ pub struct SchemaEntry {
 /// Where a table lives.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TableEntry {
-    /// Table directory relative to the root.
+    /// Table directory relative to the root (empty for a mounted remote
+    /// table).
     pub path: String,
     /// Table description.
     #[serde(default)]
     pub description: Option<String>,
+    /// A table read in place from another store (`astrolake import`):
+    /// where, and how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteTable>,
+}
+
+/// A table mounted from another site's store, read in place.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RemoteTable {
+    /// The table directory: `s3://bucket/prefix/SCHEMA/TABLE` or an
+    /// `https://` URL.
+    pub url: String,
+    /// How to reach the store (no secrets: those come from configuration,
+    /// a profile or the environment).
+    #[serde(default)]
+    pub options: crate::remote::RemoteOptions,
+    /// `astrolake` (descriptor and sidecar present) or `hats` (a plain
+    /// HATS catalogue, described from its own files).
+    pub layout: String,
+    /// The registry identifier of the catalogue it was imported from.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 impl Manifest {

@@ -84,6 +84,150 @@ impl TableScanner {
         })
     }
 
+    /// Open a plain HATS catalogue in `dir` (as `hats-import` writes it,
+    /// without astrolake's descriptor and sidecar): the partitions from
+    /// `partition_info.csv`, file sizes from one listing of `dataset/`,
+    /// row counts from `dataset/_metadata` (else `hats.properties`), the
+    /// schema from `dataset/_common_metadata` (else `_metadata`), column
+    /// metadata from its VOParquet metadata when present, else from the
+    /// Arrow types; positions from `hats_col_ra`/`hats_col_dec`.
+    pub async fn open_hats(
+        root: &CatalogRoot,
+        dir: &str,
+        schema_name: &str,
+        table: &str,
+    ) -> Result<Self> {
+        use futures::TryStreamExt;
+        let at = |f: &str| format!("{dir}/{f}");
+        let props_text = root.get(&at("hats.properties")).await?;
+        let props = crate::hats::parse_properties(&String::from_utf8_lossy(&props_text));
+        let pixels = crate::hats::parse_partition_info(&String::from_utf8_lossy(
+            &root.get(&at("partition_info.csv")).await?,
+        ))?;
+        let footer = match root.get_opt(&at("dataset/_common_metadata")).await? {
+            Some(b) => b,
+            None => root.get(&at("dataset/_metadata")).await?,
+        };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(footer.clone())
+            .map_err(|e| CatalogError::Metadata(format!("{dir}/dataset/_common_metadata: {e}")))?;
+        let schema = Arc::clone(builder.schema());
+        let kv = builder
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .cloned();
+        let meta = match crate::hats::voparquet_meta(kv.as_ref())? {
+            Some(m) if m.fields.len() == schema.fields().len() => m,
+            _ => TableMeta {
+                name: table.to_string(),
+                description: props.get("obs_title").cloned(),
+                fields: schema
+                    .fields()
+                    .iter()
+                    .map(|f| crate::votable::FieldMeta::from_arrow(f))
+                    .collect(),
+            },
+        };
+        // Rows per file, from the row groups of _metadata.
+        let mut rows: std::collections::BTreeMap<String, u64> = Default::default();
+        if let Some(m) = root.get_opt(&at("dataset/_metadata")).await? {
+            if let Ok(b) = ParquetRecordBatchReaderBuilder::try_new(m) {
+                for rg in b.metadata().row_groups() {
+                    if let Some(path) = rg.columns().first().and_then(|c| c.file_path()) {
+                        *rows
+                            .entry(path.trim_start_matches('/').to_string())
+                            .or_default() += rg.num_rows() as u64;
+                    }
+                }
+            }
+        }
+        let listed: Vec<object_store::ObjectMeta> = root
+            .store()
+            .list(Some(&root.path(&at("dataset"))))
+            .try_collect()
+            .await?;
+        let prefix = root.path(dir);
+        let mut sizes: std::collections::BTreeMap<String, u64> = Default::default();
+        for o in listed {
+            if let Some(parts) = o.location.prefix_match(&prefix) {
+                let rel: Vec<String> = parts.map(|p| p.as_ref().to_string()).collect();
+                sizes.insert(rel.join("/"), o.size);
+            }
+        }
+        let mut files = Vec::new();
+        for p in pixels {
+            let path = crate::hats::pixel_file_path(&p);
+            let bytes = *sizes.get(&path).ok_or_else(|| {
+                CatalogError::NotFound(format!(
+                    "{dir}/{path}: partition_info.csv lists it but the store has no such file"
+                ))
+            })?;
+            let in_dataset = path.trim_start_matches("dataset/").to_string();
+            files.push(DataFile {
+                rows: rows.get(&in_dataset).copied().unwrap_or(0),
+                path,
+                pixel: Some(p),
+                bytes,
+                healpix_min: None,
+                healpix_max: None,
+            });
+        }
+        let has = |c: &str| schema.fields().iter().any(|f| f.name() == c);
+        let ra = props.get("hats_col_ra").filter(|c| has(c)).cloned();
+        let dec = props.get("hats_col_dec").filter(|c| has(c)).cloned();
+        let kind = if has(HEALPIX_COLUMN) {
+            TableKind::Hats
+        } else {
+            TableKind::Plain
+        };
+        let total: u64 = match files.iter().map(|f| f.rows).sum::<u64>() {
+            0 => props
+                .get("hats_nrows")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0),
+            n => n,
+        };
+        let info = TableInfo {
+            format: TableInfo::FORMAT.to_string(),
+            schema: schema_name.to_string(),
+            table: table.to_string(),
+            kind,
+            ra_column: ra,
+            dec_column: dec,
+            rows: total,
+            bytes: files.iter().map(|f| f.bytes).sum(),
+            max_rows_per_partition: files.iter().map(|f| f.rows).max().unwrap_or(0),
+            row_group_rows: 0,
+            moc_order: files
+                .iter()
+                .filter_map(|f| f.pixel.map(|p| p.order))
+                .max()
+                .unwrap_or(0),
+            sky_fraction: 0.0,
+            created: props.get("hats_creation_date").cloned().unwrap_or_default(),
+            version: props
+                .get("hats_creation_date")
+                .cloned()
+                .unwrap_or_else(|| format!("{}-{}", files.len(), total)),
+            files,
+        };
+        let schema = with_field_metadata(&schema, &meta);
+        Ok(TableScanner {
+            root: root.clone(),
+            dir: dir.to_string(),
+            info: Arc::new(info),
+            meta: Arc::new(meta),
+            schema,
+            cover: None,
+        })
+    }
+
+    /// The root the table's files are under (the catalogue's, or a
+    /// remote store's).
+    pub fn root(&self) -> &CatalogRoot {
+        &self.root
+    }
+
     /// The table descriptor.
     pub fn info(&self) -> &TableInfo {
         &self.info

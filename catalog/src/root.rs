@@ -74,6 +74,39 @@ impl CatalogRoot {
         })
     }
 
+    /// A root on a store already built (see [`crate::remote::open_root`]):
+    /// its URL, the store, the key DataFusion finds the store by, and the
+    /// path of the root in the store.
+    pub fn from_parts(
+        url: Url,
+        store: Arc<dyn ObjectStore>,
+        store_url: ObjectStoreUrl,
+        prefix: ObjPath,
+    ) -> Self {
+        CatalogRoot {
+            url,
+            store,
+            store_url,
+            prefix,
+            local: None,
+        }
+    }
+
+    /// A root at `rel` below this one, on the same store (a table
+    /// directory of a remote catalogue).
+    pub fn child(&self, rel: &str) -> Self {
+        let mut url = self.url.clone();
+        let base = url.path().trim_end_matches('/').to_string();
+        url.set_path(&format!("{base}/{}", rel.trim_matches('/')));
+        CatalogRoot {
+            url,
+            store: Arc::clone(&self.store),
+            store_url: self.store_url.clone(),
+            prefix: self.path(rel),
+            local: self.local.as_ref().map(|l| l.join(rel)),
+        }
+    }
+
     /// The root as a URL.
     pub fn url(&self) -> &Url {
         &self.url

@@ -17,25 +17,52 @@ pub struct Catalog {
     root: CatalogRoot,
     manifest: Manifest,
     tables: Vec<(String, String, TableScanner)>,
+    problems: Vec<String>,
 }
+
+/// Settings for remote stores from configuration: a URL prefix and the
+/// options (credentials included) for tables whose URL starts with it.
+pub type RemoteSettings = [(String, crate::remote::RemoteOptions)];
 
 impl Catalog {
     /// Open every table listed in the root's manifest.
     pub async fn open(root: &CatalogRoot) -> Result<Self> {
+        Self::open_with(root, &[]).await
+    }
+
+    /// Open every table listed in the root's manifest; mounted remote
+    /// tables take their options from the manifest, completed by the
+    /// first of `remotes` whose URL prefix matches. A remote table that
+    /// cannot be opened (unreachable, denied, missing files) is left out
+    /// and reported by [`Catalog::problems`]; the others are served.
+    pub async fn open_with(root: &CatalogRoot, remotes: &RemoteSettings) -> Result<Self> {
         let manifest = Manifest::load(root).await?;
         let mut tables = Vec::new();
+        let mut problems = Vec::new();
         for (s, t, e) in manifest.tables() {
-            tables.push((
-                s.to_string(),
-                t.to_string(),
-                TableScanner::open(root, &e.path).await?,
-            ));
+            match &e.remote {
+                None => tables.push((
+                    s.to_string(),
+                    t.to_string(),
+                    TableScanner::open(root, &e.path).await?,
+                )),
+                Some(r) => match open_remote(r, s, t, remotes).await {
+                    Ok(scanner) => tables.push((s.to_string(), t.to_string(), scanner)),
+                    Err(err) => problems.push(format!("{s}.{t} ({}): {err}", r.url)),
+                },
+            }
         }
         Ok(Catalog {
             root: root.clone(),
             manifest,
             tables,
+            problems,
         })
+    }
+
+    /// Remote tables that could not be opened, with the reason.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
     }
 
     /// The root.
@@ -67,9 +94,13 @@ impl Catalog {
         Ok(ctx)
     }
 
-    /// Register the catalogue's store and tables in a session.
+    /// Register the catalogue's stores and tables in a session.
     pub fn register(&self, ctx: &SessionContext) -> Result<()> {
         ctx.register_object_store(self.root.object_store_url().as_ref(), self.root.store());
+        for (_, _, scanner) in &self.tables {
+            let r = scanner.root();
+            ctx.register_object_store(r.object_store_url().as_ref(), r.store());
+        }
         let catalog = ctx.catalog("datafusion").expect("default catalog");
         for (schema, table, scanner) in &self.tables {
             let sp = match catalog.schema(schema) {
@@ -88,4 +119,26 @@ impl Catalog {
         }
         Ok(())
     }
+}
+
+/// Open a mounted remote table.
+pub async fn open_remote(
+    r: &crate::manifest::RemoteTable,
+    schema: &str,
+    table: &str,
+    remotes: &RemoteSettings,
+) -> Result<TableScanner> {
+    let mut opts = r.options.clone();
+    if let Some((_, o)) = remotes
+        .iter()
+        .find(|(prefix, _)| r.url.starts_with(prefix.as_str()))
+    {
+        opts = opts.or(o);
+    }
+    let root = crate::remote::open_root(&r.url, &opts)?;
+    let opened = match r.layout.as_str() {
+        "hats" => TableScanner::open_hats(&root, "", schema, table).await,
+        _ => TableScanner::open(&root, "").await,
+    };
+    opened.map_err(|e| crate::remote::explain(e, &r.url))
 }

@@ -4,10 +4,8 @@
 
 mod common;
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use arrow::array::{Array, Float64Array, Int64Array};
 use astrolake_catalog::healpix::cone_cover;
@@ -17,39 +15,6 @@ use astrolake_catalog::store::Catalog;
 use astrolake_catalog::synth::{SynthSource, SynthTable};
 use astrolake_catalog::CatalogRoot;
 use futures::TryStreamExt;
-
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_moto() -> (Server, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bin = common::python().parent().unwrap().join("moto_server");
-    let child = Command::new(&bin)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e} (run conformance/setup.sh)", bin.display()));
-    let server = Server(child);
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "moto did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (server, format!("http://127.0.0.1:{port}"))
-}
 
 fn synth(rows: u64, seed: u64) -> Vec<SourceOpener> {
     SynthSource::openers(SynthTable::GaiaSource, seed, rows, 4)
@@ -78,7 +43,7 @@ async fn aggregate(root: &CatalogRoot) -> Vec<(i64, i64, f64)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn s3_root_ingest_and_query() {
-    let (_server, endpoint) = start_moto();
+    let (_server, endpoint) = common::start_moto(&[]);
     // Explicit credentials and no metadata lookups: nothing leaves loopback.
     for (k, v) in [
         ("AWS_ENDPOINT_URL", endpoint.as_str()),

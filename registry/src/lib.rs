@@ -24,10 +24,13 @@
 //! * [`state`]: dates that survive restarts: a record's `updated` date
 //!   changes when its content's digest does, and a resource that
 //!   disappears stays listed as a deleted record.
+//! * [`access`]: reading a catalogue record back: the store, endpoint and
+//!   table directories another site mounts (`astrolake import`).
 //! * [`oai`]: OAI-PMH 2.0 (all six verbs, `from`/`until` at both
 //!   granularities, the `ivo_managed` set, stateless resumption tokens,
 //!   every error code).
 
+pub mod access;
 pub mod config;
 pub mod coverage;
 pub mod oai;

@@ -28,6 +28,9 @@ pub struct CatalogueTable {
     pub version: String,
     /// The table's MOC file (FITS), if it has one.
     pub moc: Option<Vec<u8>>,
+    /// For a table mounted from another site: the identifier of the
+    /// record it was imported from.
+    pub source: Option<String>,
 }
 
 /// Everything the records of a site are built from.
@@ -206,21 +209,56 @@ pub fn resources(site: &Site<'_>) -> Result<Vec<Resource>, RegistryError> {
             .clone()
             .or_else(|| entry.title.clone())
             .unwrap_or_else(|| format!("The tables of schema {schema}."));
+        // Tables mounted from another site are read where they are: the
+        // record points there (the common directory of their URLs).
+        let remote = !tables.is_empty() && tables.iter().all(|t| t.path.contains("://"));
+        let (url, https_url, endpoint, region) = if remote {
+            let dirs: Vec<&str> = tables
+                .iter()
+                .map(|t| {
+                    t.path
+                        .trim_end_matches('/')
+                        .rsplit_once('/')
+                        .map_or("", |(d, _)| d)
+                })
+                .collect();
+            let mut common = dirs[0].to_string();
+            for d in &dirs[1..] {
+                while !(d == &common || d.starts_with(&format!("{common}/"))) {
+                    common = common
+                        .rsplit_once('/')
+                        .map_or(String::new(), |(c, _)| c.to_string());
+                }
+            }
+            (common, None, None, None)
+        } else {
+            (
+                site.files_url.clone(),
+                site.files_https_url.clone(),
+                c.catalogue_endpoint.clone(),
+                c.catalogue_region.clone(),
+            )
+        };
+        let root = url.trim_end_matches('/').to_string();
         let access = S3Access {
-            url: site.files_url.clone(),
-            https_url: site.files_https_url.clone(),
-            endpoint: c.catalogue_endpoint.clone(),
-            region: c.catalogue_region.clone(),
+            url: url.clone(),
+            https_url,
+            endpoint,
+            region,
             tables: tables
                 .iter()
                 .map(|t| TableAccess {
                     name: format!("{}.{}", t.schema, t.table),
-                    path: t.path.clone(),
+                    path: match t.path.strip_prefix(&format!("{root}/")) {
+                        Some(rel) if remote => rel.to_string(),
+                        _ => t.path.clone(),
+                    },
                     orders: t.orders,
                     version: t.version.clone(),
                 })
                 .collect(),
         };
+        let derived_from = tables.iter().find_map(|t| t.source.clone());
         let reference = m.reference_url.clone().unwrap_or_else(|| reference.clone());
         out.push(Resource {
             identifier: catalogue_id(c, schema),
@@ -229,7 +267,7 @@ pub fn resources(site: &Site<'_>) -> Result<Vec<Resource>, RegistryError> {
             curation: curation.clone(),
             content: content(description, &["Catalog"], &reference),
             rights: rights.clone(),
-            derived_from: None,
+            derived_from,
             kind: Kind::Catalogue {
                 tables: docs,
                 coverage: coverage::ascii_union(&mocs)?,

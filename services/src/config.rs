@@ -30,6 +30,57 @@ pub struct Config {
     pub uploads: UploadsConfig,
     /// The publishing registry (OAI-PMH) and its records' curation.
     pub registry: astrolake_registry::RegistryConfig,
+    /// Settings (credentials, endpoint) of remote stores, by URL prefix.
+    pub remotes: Vec<RemoteConfig>,
+    /// The operator's endpoints.
+    pub admin: AdminConfig,
+}
+
+/// One `[[remotes]]` entry: how to reach the stores whose URLs start with
+/// `url` (exports to them, imports from them, mounted tables).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RemoteConfig {
+    /// URL prefix, e.g. `s3://bucket/` or `s3://bucket/prefix`.
+    pub url: String,
+    /// S3 endpoint (non-AWS stores).
+    pub endpoint: Option<String>,
+    /// S3 region.
+    pub region: Option<String>,
+    /// Read without credentials (public buckets).
+    pub anonymous: bool,
+    /// Allow a plain-http endpoint.
+    pub allow_http: bool,
+    /// AWS profile.
+    pub profile: Option<String>,
+    /// Access key id.
+    pub access_key_id: Option<String>,
+    /// Secret access key.
+    pub secret_access_key: Option<String>,
+}
+
+impl RemoteConfig {
+    /// As the store takes them.
+    pub fn options(&self) -> astrolake_catalog::remote::RemoteOptions {
+        astrolake_catalog::remote::RemoteOptions {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            anonymous: self.anonymous,
+            allow_http: self.allow_http,
+            profile: self.profile.clone(),
+            access_key_id: self.access_key_id.clone(),
+            secret_access_key: self.secret_access_key.clone(),
+        }
+    }
+}
+
+/// `[admin]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Bearer token of the `/admin/...` endpoints; without one they are
+    /// off.
+    pub token: Option<String>,
 }
 
 /// `[server]`.

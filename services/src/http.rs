@@ -299,6 +299,15 @@ pub async fn serve(state: AppState, bind: &str) -> std::io::Result<()> {
             .route("/catalogue/{tail:.*}", web::head().to(crate::files::get))
             .service(web::scope(&base).configure(|cfg| routes(cfg, &state)))
     })
+    // Responses are written in several pieces (headers, streamed chunks):
+    // without TCP_NODELAY, Nagle's algorithm holds the last small piece
+    // until the client's delayed ACK (40 ms on Linux) for every small
+    // result.
+    .on_connect(|conn, _| {
+        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let _ = tcp.set_nodelay(true);
+        }
+    })
     .bind(bind)?
     .run()
     .await

@@ -2,6 +2,7 @@
 //! and call the library crates.
 
 mod config;
+mod exchange;
 mod files;
 mod http;
 mod jobs;
@@ -76,6 +77,46 @@ enum Command {
         #[arg(long)]
         bind: Option<String>,
     },
+    /// Copy a catalogue (or one table) with its metadata, MOCs and
+    /// catalogue records to an object store (s3://bucket/prefix, file://),
+    /// resumably.
+    Export {
+        /// Catalogue root.
+        #[arg(long)]
+        catalog: String,
+        /// Destination URL.
+        #[arg(long)]
+        to: String,
+        /// Only this table (SCHEMA.TABLE).
+        #[arg(long)]
+        table: Option<String>,
+        /// Configuration file, as for `serve` (for [[remotes]] and [registry]).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Register another site's tables under a schema, read in place (or
+    /// copied with --copy): URL is a catalogue record (http/https), an
+    /// export root or its astrolake.json, or a HATS catalogue.
+    Import {
+        /// Catalogue root.
+        #[arg(long)]
+        catalog: String,
+        /// The schema the tables appear under.
+        #[arg(long)]
+        schema: String,
+        /// Copy the data instead of reading it in place.
+        #[arg(long)]
+        copy: bool,
+        /// Configuration file, as for `serve`.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+        /// What to import.
+        url: String,
+    },
     /// Print the site's registry records (what `/oai` publishes).
     Registry {
         /// Configuration file, as for `serve`.
@@ -87,6 +128,35 @@ enum Command {
         #[command(subcommand)]
         action: RegistryAction,
     },
+}
+
+/// How to reach a remote store (overrides configuration and environment).
+#[derive(Args, Default)]
+struct RemoteArgs {
+    /// S3 endpoint URL (non-AWS stores).
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// S3 region.
+    #[arg(long)]
+    region: Option<String>,
+    /// Read without credentials (public buckets).
+    #[arg(long)]
+    anonymous: bool,
+    /// AWS profile for credentials.
+    #[arg(long)]
+    profile: Option<String>,
+}
+
+impl RemoteArgs {
+    fn options(&self) -> astrolake_catalog::remote::RemoteOptions {
+        astrolake_catalog::remote::RemoteOptions {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            anonymous: self.anonymous,
+            profile: self.profile.clone(),
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -468,6 +538,48 @@ async fn run(cli: Cli) -> Result<()> {
             run_tables(&catalog).await?;
             run_serve(&catalog, &cfg).await
         }
+        Command::Export {
+            catalog,
+            to,
+            table,
+            config,
+            remote,
+        } => {
+            let cfg = load_config(config)?;
+            let root = CatalogRoot::open(&catalog)?;
+            let table = table.as_deref().map(split_table_name).transpose()?;
+            let r = exchange::export(&cfg, &root, &to, table, &remote.options()).await?;
+            eprintln!(
+                "exported to {to}: {} objects copied ({} bytes), {} already there",
+                r.copied, r.bytes, r.skipped
+            );
+            Ok(())
+        }
+        Command::Import {
+            catalog,
+            schema,
+            copy,
+            config,
+            remote,
+            url,
+        } => {
+            let cfg = load_config(config)?;
+            let root = CatalogRoot::open(&catalog)?;
+            let req = exchange::ImportRequest {
+                schema,
+                url,
+                copy,
+                options: remote.options(),
+            };
+            let names = exchange::import(&cfg, &root, &req).await?;
+            let how = if copy {
+                "copied"
+            } else {
+                "mounted (read in place)"
+            };
+            eprintln!("{how}: {}", names.join(", "));
+            Ok(())
+        }
         Command::Registry {
             config,
             catalog,
@@ -493,7 +605,9 @@ fn load_config(file: Option<PathBuf>) -> Result<config::Config> {
 
 /// The tables a catalogue serves (with TAP_SCHEMA) and their `/tables`
 /// entries.
-fn served_tables(cat: &Catalog) -> (astrolake_adql::Tables, Vec<astrolake_vosi::TableDoc>) {
+pub(crate) fn served_tables(
+    cat: &Catalog,
+) -> (astrolake_adql::Tables, Vec<astrolake_vosi::TableDoc>) {
     let mut tables = astrolake_adql::Tables::from_catalog(cat);
     let schemas = cat
         .manifest()
@@ -509,7 +623,7 @@ fn served_tables(cat: &Catalog) -> (astrolake_adql::Tables, Vec<astrolake_vosi::
 
 /// The TAP capabilities as configured (for `/capabilities` and the TAP
 /// service's record).
-fn capabilities(cfg: &config::Config) -> astrolake_vosi::CapabilitiesConfig {
+pub(crate) fn capabilities(cfg: &config::Config) -> astrolake_vosi::CapabilitiesConfig {
     http::capabilities_config(
         publish::tap_url(cfg),
         &cfg.limits.limits(),
@@ -535,7 +649,7 @@ fn execution_duration(cfg: &config::Config) -> astrolake_vosi::TimeLimit {
 
 async fn run_registry(catalog: &str, cfg: &config::Config, action: RegistryAction) -> Result<()> {
     let root = CatalogRoot::open(catalog)?;
-    let cat = Catalog::open(&root).await?;
+    let cat = Catalog::open_with(&root, &exchange::remote_settings(cfg)).await?;
     let (_, table_docs) = served_tables(&cat);
     let reg = publish::registry(cfg, &cat, &table_docs, capabilities(cfg), false).await?;
     match action {
@@ -563,7 +677,10 @@ async fn run_registry(catalog: &str, cfg: &config::Config, action: RegistryActio
 
 async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
     let root = CatalogRoot::open(catalog)?;
-    let cat = Catalog::open(&root).await?;
+    let cat = Catalog::open_with(&root, &exchange::remote_settings(cfg)).await?;
+    for p in cat.problems() {
+        eprintln!("warning: not serving {p}");
+    }
     let (tables, table_docs) = served_tables(&cat);
     let names: Vec<String> = table_docs.iter().map(|t| t.qualified()).collect();
     let registry = publish::registry(cfg, &cat, &table_docs, capabilities(cfg), true)

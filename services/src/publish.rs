@@ -101,19 +101,28 @@ pub async fn registry(
             .fold(None, |acc: Option<(u8, u8)>, o| {
                 Some(acc.map_or((o, o), |(lo, hi)| (lo.min(o), hi.max(o))))
             });
-        let moc = cat
+        // A mounted table's files (and MOC) are in its own store.
+        let moc = scanner
             .root()
             .get_opt(&format!("{}/{MOC_FILE}", scanner.dir()))
             .await
             .with_context(|| format!("reading the MOC of {schema}.{table}"))?
             .map(|b| b.to_vec());
+        let remote = cat
+            .manifest()
+            .table(schema, table)
+            .and_then(|(_, _, e)| e.remote.clone());
         tables.push(CatalogueTable {
             schema: schema.clone(),
             table: table.clone(),
-            path: scanner.dir().to_string(),
+            path: match &remote {
+                Some(r) => r.url.clone(),
+                None => scanner.dir().to_string(),
+            },
             orders,
             version: info.version.clone(),
             moc,
+            source: remote.and_then(|r| r.source),
         });
     }
     let (files_url, files_https_url) = files_urls(cfg, cat);

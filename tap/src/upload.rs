@@ -116,14 +116,8 @@ pub fn parse_spec(upload: &str) -> Result<Vec<UploadSpec>, UploadError> {
 
 /// Is `url`'s host one the operator allows uploads from?
 pub fn host_allowed(url: &url::Url, allowed: &[String]) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    allowed.iter().any(|a| {
-        let a = a.trim().trim_start_matches('[').trim_end_matches(']');
-        a == "*" || a.eq_ignore_ascii_case(bare)
-    })
+    url.host_str()
+        .is_some_and(|h| astrolake_catalog::remote::host_allowed(h, allowed))
 }
 
 /// The bytes of one upload: a request part, or a fetched URL.

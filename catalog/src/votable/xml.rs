@@ -141,13 +141,13 @@ pub(crate) fn xml_error<R>(reader: &Reader<R>, e: &quick_xml::Error) -> String {
 }
 
 /// The local name (without namespace prefix) of an element.
-pub(crate) fn local_name(e: &BytesStart<'_>) -> String {
+pub fn local_name(e: &BytesStart<'_>) -> String {
     e.local_name().as_ref().to_string()
 }
 
 /// The value of the attribute with the local name `key` (any prefix),
 /// unescaped and normalized.
-pub(crate) fn attribute<R>(
+pub fn attribute<R>(
     reader: &Reader<R>,
     e: &BytesStart<'_>,
     key: &str,
@@ -173,7 +173,7 @@ pub(crate) fn attribute<R>(
 }
 
 /// Append the replacement text of an entity or character reference.
-pub(crate) fn push_reference<R>(
+pub fn push_reference<R>(
     reader: &Reader<R>,
     r: &BytesRef<'_>,
     out: &mut String,

@@ -176,3 +176,29 @@ pub fn serve(catalog: &str, data: &Path, env: &[(&str, &str)]) -> (Server, Strin
     }
     (server, format!("http://{bind}"))
 }
+
+/// Start moto's S3 server (PyPI) on a free loopback port with the extra
+/// environment `env` (e.g. `INITIAL_NO_AUTH_ACTION_COUNT` for IAM
+/// authentication); returns it and its endpoint URL once it listens.
+pub fn start_moto(env: &[(&str, &str)]) -> (Server, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bin = python().parent().unwrap().join("moto_server");
+    let child = Command::new(&bin)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e} (run conformance/setup.sh)", bin.display()));
+    let server = Server(child);
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(60), "moto did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (server, format!("http://127.0.0.1:{port}"))
+}

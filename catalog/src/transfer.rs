@@ -1,0 +1,381 @@
+//! Moving catalogues between stores: `export` copies a catalogue (or one
+//! table) with everything a remote reader needs, resumably; `mount`
+//! registers another store's tables in a catalogue without copying them,
+//! after checking every one opens.
+//!
+//! Resuming: the destination keeps `.astrolake-export.json` (path → size
+//! and SHA-256 of each copied object); an object whose source has the same
+//! size and checksum, and that the destination still holds at that size,
+//! is skipped. The manifest is written last, so a reader never sees a
+//! catalogue whose files are still arriving.
+
+use std::collections::BTreeMap;
+
+use futures::TryStreamExt;
+use object_store::{ObjectStoreExt, WriteMultipart};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{CatalogError, Result};
+use crate::manifest::{Manifest, RemoteTable, SchemaEntry, TableEntry, MANIFEST_FILE};
+use crate::provider::TableScanner;
+use crate::remote::RemoteOptions;
+use crate::root::CatalogRoot;
+
+/// The destination's record of copied objects.
+pub const EXPORT_STATE_FILE: &str = ".astrolake-export.json";
+
+/// Objects larger than this are uploaded in parts.
+pub const MULTIPART_THRESHOLD: usize = 16 * 1024 * 1024;
+
+/// Part size of multipart uploads.
+pub const PART_SIZE: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ExportState {
+    files: BTreeMap<String, (u64, String)>,
+}
+
+/// What an export did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportReport {
+    /// Objects copied.
+    pub copied: usize,
+    /// Objects already there (same size and checksum).
+    pub skipped: usize,
+    /// Bytes copied.
+    pub bytes: u64,
+}
+
+fn hex(d: &[u8]) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every object below `rel` (`""` for the whole root) of `root`, as paths
+/// relative to the root with sizes, skipping hidden names (staging
+/// directories, locks, export state).
+pub async fn list(root: &CatalogRoot, rel: &str) -> Result<Vec<(String, u64)>> {
+    let base = root.path("");
+    let objects: Vec<object_store::ObjectMeta> = root
+        .store()
+        .list(Some(&root.path(rel)))
+        .try_collect()
+        .await?;
+    let mut out = Vec::new();
+    for o in objects {
+        let Some(parts) = o.location.prefix_match(&base) else {
+            continue;
+        };
+        let parts: Vec<String> = parts.map(|p| p.as_ref().to_string()).collect();
+        if parts.iter().any(|p| p.starts_with('.')) {
+            continue;
+        }
+        out.push((parts.join("/"), o.size));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Copy one object, in parts when large.
+async fn put(dest: &CatalogRoot, rel: &str, bytes: bytes::Bytes) -> Result<()> {
+    if bytes.len() <= MULTIPART_THRESHOLD {
+        return dest.put(rel, bytes).await;
+    }
+    let upload = dest.store().put_multipart(&dest.path(rel)).await?;
+    let mut w = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+    for chunk in bytes.chunks(PART_SIZE) {
+        w.wait_for_capacity(4).await?;
+        w.write(chunk);
+    }
+    w.finish().await?;
+    Ok(())
+}
+
+/// Copy the catalogue at `src` (every table, or only `table` =
+/// `(schema, table)`) to `dest`, skipping objects already copied.
+/// `progress(done_bytes, total_bytes)` is called after each object. The
+/// destination manifest lists exactly the exported tables and is written
+/// last.
+pub async fn export(
+    src: &CatalogRoot,
+    dest: &CatalogRoot,
+    table: Option<(&str, &str)>,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<ExportReport> {
+    let mut manifest = Manifest::load(src).await?;
+    if let Some((s, t)) = table {
+        let (s, t) = manifest
+            .table(s, t)
+            .map(|(s, t, _)| (s.to_string(), t.to_string()))
+            .ok_or_else(|| CatalogError::NotFound(format!("table {s}.{t}")))?;
+        for (name, schema) in manifest.schemas.iter_mut() {
+            schema.tables.retain(|tn, _| *name == s && *tn == t);
+        }
+        manifest.schemas.retain(|_, v| !v.tables.is_empty());
+    }
+    for (s, t, e) in manifest.tables() {
+        if e.remote.is_some() {
+            return Err(CatalogError::Invalid(format!(
+                "{s}.{t} is mounted from {}; export the source catalogue instead",
+                e.remote.as_ref().map(|r| r.url.as_str()).unwrap_or("")
+            )));
+        }
+    }
+    let mut objects = Vec::new();
+    for (_, _, e) in manifest.tables() {
+        objects.extend(list(src, &e.path).await?);
+    }
+    // Metadata after the data of each table: the files that declare a
+    // table come last.
+    let meta_rank = |p: &str| -> u8 {
+        if p.ends_with(".parquet") {
+            0
+        } else {
+            1
+        }
+    };
+    objects.sort_by(|a, b| (meta_rank(&a.0), &a.0).cmp(&(meta_rank(&b.0), &b.0)));
+    let total: u64 = objects.iter().map(|(_, s)| s).sum();
+    let mut state: ExportState = match dest.get_opt(EXPORT_STATE_FILE).await? {
+        Some(b) => serde_json::from_slice(&b).unwrap_or_default(),
+        None => ExportState::default(),
+    };
+    let there: BTreeMap<String, u64> = list(dest, "").await?.into_iter().collect();
+    let mut report = ExportReport::default();
+    let mut done = 0u64;
+    let mut since_save = 0usize;
+    for (rel, size) in &objects {
+        let bytes = src.get(rel).await?;
+        let sum = hex(&Sha256::digest(&bytes));
+        let same =
+            state.files.get(rel) == Some(&(*size, sum.clone())) && there.get(rel) == Some(size);
+        if same {
+            report.skipped += 1;
+        } else {
+            put(dest, rel, bytes).await?;
+            state.files.insert(rel.clone(), (*size, sum));
+            report.copied += 1;
+            report.bytes += size;
+            since_save += 1;
+            if since_save >= 32 {
+                dest.put(EXPORT_STATE_FILE, serde_json::to_vec(&state)?)
+                    .await?;
+                since_save = 0;
+            }
+        }
+        done += size;
+        progress(done, total);
+    }
+    dest.put(EXPORT_STATE_FILE, serde_json::to_vec(&state)?)
+        .await?;
+    manifest.save(dest).await?;
+    Ok(report)
+}
+
+/// One table found at a remote location: its name and where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// Table name (unqualified).
+    pub table: String,
+    /// Table directory URL.
+    pub url: String,
+    /// `astrolake` or `hats`.
+    pub layout: String,
+    /// Its description, when the source has one.
+    pub description: Option<String>,
+}
+
+/// The tables at `url`: an astrolake root or its `astrolake.json` (every
+/// table it lists), or a plain HATS catalogue directory or its
+/// `hats.properties` (one table, named after the directory).
+pub async fn discover(url: &str, opts: &RemoteOptions) -> Result<Vec<Found>> {
+    discover_at(url, opts)
+        .await
+        .map_err(|e| crate::remote::explain(e, url))
+}
+
+async fn discover_at(url: &str, opts: &RemoteOptions) -> Result<Vec<Found>> {
+    let trimmed = url.trim_end_matches('/');
+    let (root_url, file) = if let Some(r) = trimmed.strip_suffix(&format!("/{MANIFEST_FILE}")) {
+        (r.to_string(), Some(MANIFEST_FILE))
+    } else if let Some(r) = trimmed.strip_suffix("/hats.properties") {
+        (r.to_string(), Some("hats.properties"))
+    } else {
+        (trimmed.to_string(), None)
+    };
+    let root = crate::remote::open_root(&root_url, opts)?;
+    if file != Some("hats.properties") {
+        if let Some(b) = root.get_opt(MANIFEST_FILE).await? {
+            let m: Manifest = serde_json::from_slice(&b)
+                .map_err(|e| CatalogError::Metadata(format!("{root_url}/{MANIFEST_FILE}: {e}")))?;
+            let found: Vec<Found> = m
+                .tables()
+                .map(|(_, t, e)| Found {
+                    table: t.to_string(),
+                    url: format!("{root_url}/{}", e.path.trim_matches('/')),
+                    layout: "astrolake".into(),
+                    description: e.description.clone(),
+                })
+                .collect();
+            if found.is_empty() {
+                return Err(CatalogError::NotFound(format!(
+                    "{root_url}/{MANIFEST_FILE} lists no tables"
+                )));
+            }
+            return Ok(found);
+        }
+        if file == Some(MANIFEST_FILE) {
+            return Err(CatalogError::NotFound(format!("{url}: no such object")));
+        }
+    }
+    if root.get_opt("hats.properties").await?.is_some() {
+        let name = root_url.rsplit('/').next().unwrap_or("table").to_string();
+        let layout = if root.get_opt(crate::table::TABLE_INFO_FILE).await?.is_some() {
+            "astrolake"
+        } else {
+            "hats"
+        };
+        return Ok(vec![Found {
+            table: name,
+            url: root_url,
+            layout: layout.into(),
+            description: None,
+        }]);
+    }
+    Err(CatalogError::NotFound(format!(
+        "{url}: neither an astrolake catalogue ({MANIFEST_FILE}) nor a HATS catalogue \
+         (hats.properties) is there"
+    )))
+}
+
+/// Register `tables` under `schema` in the catalogue at `root`, read in
+/// place: every table is opened first (metadata, schema, partitions), and
+/// nothing is registered unless all open. Fails if `schema` already has a
+/// table of one of these names.
+pub async fn mount(
+    root: &CatalogRoot,
+    schema: &str,
+    tables: &[RemoteTable],
+    names: &[(String, Option<String>)],
+    title: Option<String>,
+    remotes: &crate::store::RemoteSettings,
+) -> Result<Vec<TableScanner>> {
+    let mut opened = Vec::new();
+    for (r, (name, _)) in tables.iter().zip(names) {
+        let s = crate::store::open_remote(r, schema, name, remotes)
+            .await
+            .map_err(|e| {
+                CatalogError::Invalid(format!("cannot mount {} as {schema}.{name}: {e}", r.url))
+            })?;
+        opened.push(s);
+    }
+    let entries = tables
+        .iter()
+        .zip(names)
+        .map(|(r, (name, description))| {
+            (
+                name.clone(),
+                TableEntry {
+                    path: String::new(),
+                    description: description.clone(),
+                    remote: Some(RemoteTable {
+                        options: r.options.public(),
+                        ..r.clone()
+                    }),
+                },
+            )
+        })
+        .collect();
+    register(root, schema, entries, title).await?;
+    Ok(opened)
+}
+
+/// Fail if `schema` in `m` already has a table of one of `names`.
+fn check_free(m: &Manifest, schema: &str, names: &[(String, Option<String>)]) -> Result<()> {
+    let Some(e) = m.schemas.get(schema) else {
+        return Ok(());
+    };
+    for (name, _) in names {
+        if e.tables.keys().any(|t| t.eq_ignore_ascii_case(name)) {
+            return Err(CatalogError::Invalid(format!(
+                "{schema}.{name} exists already; choose another --schema"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Add tables to `schema` in the manifest, under the root's writer lock,
+/// refusing names already there.
+async fn register(
+    root: &CatalogRoot,
+    schema: &str,
+    entries: Vec<(String, TableEntry)>,
+    title: Option<String>,
+) -> Result<()> {
+    let _lock = crate::ingest::publish::lock(root)?;
+    let mut m = Manifest::load(root).await?;
+    let names: Vec<(String, Option<String>)> =
+        entries.iter().map(|(n, _)| (n.clone(), None)).collect();
+    check_free(&m, schema, &names)?;
+    let entry = m
+        .schemas
+        .entry(schema.to_string())
+        .or_insert_with(SchemaEntry::default);
+    if entry.title.is_none() {
+        entry.title = title;
+    }
+    entry.tables.extend(entries);
+    m.save(root).await
+}
+
+/// Copy the mounted-to-be tables into the catalogue at `root` under
+/// `schema` (`import --copy`): their files, plus astrolake's descriptor
+/// and sidecar for plain HATS tables; then register them as local tables.
+pub async fn copy_in(
+    root: &CatalogRoot,
+    schema: &str,
+    tables: &[RemoteTable],
+    names: &[(String, Option<String>)],
+    remotes: &crate::store::RemoteSettings,
+) -> Result<()> {
+    check_free(&Manifest::load(root).await?, schema, names)?;
+    for (r, (name, _)) in tables.iter().zip(names) {
+        let scanner = crate::store::open_remote(r, schema, name, remotes).await?;
+        let src = scanner.root();
+        let dir = format!("{schema}/{name}");
+        for (rel, _) in list(src, "").await? {
+            let bytes = src.get(&rel).await?;
+            put(root, &format!("{dir}/{rel}"), bytes).await?;
+        }
+        let mut info = scanner.info().clone();
+        info.schema = schema.to_string();
+        info.table = name.clone();
+        root.put(
+            &format!("{dir}/{}", crate::table::TABLE_INFO_FILE),
+            serde_json::to_vec_pretty(&info)?,
+        )
+        .await?;
+        if r.layout == "hats" {
+            root.put(
+                &format!("{dir}/{}", crate::table::SIDECAR_FILE),
+                scanner.meta().to_votable(),
+            )
+            .await?;
+        }
+    }
+    let entries = names
+        .iter()
+        .map(|(name, description)| {
+            (
+                name.clone(),
+                TableEntry {
+                    path: format!("{schema}/{name}"),
+                    description: description.clone(),
+                    remote: None,
+                },
+            )
+        })
+        .collect();
+    register(root, schema, entries, None).await
+}
