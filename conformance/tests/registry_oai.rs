@@ -17,35 +17,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 const AUTHORITY: &str = "test.astrolake";
 const PUBLIC: &str = "https://astrolake.test/tap";
 
-fn schema() -> PathBuf {
-    let p = common::workspace().join("../shared/xsd/registry-all.xsd");
-    assert!(p.is_file(), "{} is missing (../shared)", p.display());
-    p
-}
-
-/// Validate `doc` with xmllint against the registry schemas.
 fn xmllint(dir: &Path, name: &str, doc: &str) {
-    let f = dir.join(name);
-    std::fs::write(&f, doc).unwrap();
-    let out = Command::new("xmllint")
-        .args(["--noout", "--nonet", "--schema"])
-        .arg(schema())
-        .arg(&f)
-        .output()
-        .expect("xmllint (apt-get install libxml2-utils)");
-    assert!(
-        out.status.success(),
-        "{name} does not validate:\n{}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        doc.chars().take(4000).collect::<String>()
-    );
+    common::xmllint_registry(dir, name, doc)
 }
 
 async fn get(url: &str) -> (u16, String) {

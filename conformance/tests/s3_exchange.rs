@@ -261,7 +261,9 @@ async fn export_import_query_in_place() {
     assert!(!manifest.contains("\"denied\"") && !manifest.contains("\"missing\""));
 
     // B serves: local and remote tables in one query equal A's answer.
-    let b_env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut b_env_ref: Vec<(&str, &str)> =
+        env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    b_env_ref.push(("ASTROLAKE_ADMIN_TOKEN", "operator-secret"));
     let (_server_b, site_b) = common::serve(&b_dir_s, &w.join("data-b"), &b_env_ref);
     let join = |hip: &str, gaia: &str| {
         format!(
@@ -319,6 +321,7 @@ async fn export_import_query_in_place() {
         .unwrap();
     assert!(rec.contains("ivo://site-a.test/catalogue/gaia"), "{rec}");
     assert!(rec.contains("s3://site-a/cat/gaia/"), "{rec}");
+    common::xmllint_registry(w, "mounted-record.xml", &rec);
     let tables = reqwest::get(format!("{site_b}/tap/tables"))
         .await
         .unwrap()
@@ -326,6 +329,28 @@ async fn export_import_query_in_place() {
         .await
         .unwrap();
     assert!(tables.contains("sitea.gaia_source") && tables.contains("hatsimp.hip_hats"));
+
+    // The operator imports over HTTP; the tables are served at once.
+    let admin = |token: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{site_b}/admin/import"))
+            .bearer_auth(token)
+            .form(&[("schema", "adminimp"), ("url", "s3://site-a/cat")])
+    };
+    assert_eq!(admin("wrong").send().await.unwrap().status().as_u16(), 401);
+    let r = admin("operator-secret").send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("adminimp.gaia_source"), "{text}");
+    let (s, n) = sync(
+        &format!("{site_b}/tap"),
+        "SELECT COUNT(*) AS n FROM adminimp.hip2",
+    )
+    .await;
+    assert_eq!((s, n.lines().nth(1)), (200, Some("117955")), "{n}");
+    let again = admin("operator-secret").send().await.unwrap();
+    assert_eq!(again.status().as_u16(), 400, "importing twice is refused");
 
     // A cone on the remote table reads a small fraction of its bytes.
     for (k, v) in &env {

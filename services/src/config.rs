@@ -221,7 +221,9 @@ impl LimitsConfig {
     }
 }
 
-const SECTIONS: [&str; 6] = ["server", "catalog", "limits", "jobs", "uploads", "registry"];
+const SECTIONS: [&str; 7] = [
+    "server", "catalog", "limits", "jobs", "uploads", "registry", "admin",
+];
 
 impl Config {
     /// Load the file (if any), then apply `ASTROLAKE_SECTION_KEY`

@@ -17,10 +17,39 @@ use astrolake_tap::upload::UploadLimits;
 use astrolake_vosi::{CapabilitiesConfig, DataLimit, Example, LimitUnit, TableDoc, TimeLimit};
 use bytes::Bytes;
 
-/// What every handler shares.
-pub struct AppState {
+/// What is served from the catalogue's tables: replaced as a whole when
+/// the catalogue changes (an admin import), so a request sees one
+/// consistent set.
+pub struct Served {
     /// The tables queries can name (catalogue and TAP_SCHEMA).
     pub tables: Tables,
+    /// `/tables` entries.
+    pub table_docs: Vec<TableDoc>,
+    /// `/examples` entries.
+    pub examples: Vec<Example>,
+    /// The registry records (OAI-PMH, `/registry/...`).
+    pub registry: Arc<astrolake_registry::Registry>,
+}
+
+/// The current [`Served`], swappable.
+pub type SharedServed = Arc<std::sync::RwLock<Arc<Served>>>;
+
+/// Share a [`Served`].
+pub fn shared(s: Served) -> SharedServed {
+    Arc::new(std::sync::RwLock::new(Arc::new(s)))
+}
+
+/// The current [`Served`].
+pub fn current(s: &SharedServed) -> Arc<Served> {
+    Arc::clone(&s.read().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// What every handler shares.
+pub struct AppState {
+    /// Tables, table documents, examples and registry records.
+    pub served: SharedServed,
+    /// The configuration (admin imports, rebuilding [`Served`]).
+    pub config: Arc<crate::config::Config>,
     /// MAXREC limits.
     pub limits: Limits,
     /// Upload limits and allowed hosts.
@@ -29,10 +58,6 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// The path the service is mounted at, e.g. `/tap`.
     pub base_path: String,
-    /// `/tables` entries.
-    pub table_docs: Vec<TableDoc>,
-    /// `/examples` entries.
-    pub examples: Vec<Example>,
     /// Job retention and execution duration (for `/capabilities`).
     pub retention: TimeLimit,
     /// Job execution duration (for `/capabilities`).
@@ -43,8 +68,6 @@ pub struct AppState {
     pub max_request_bytes: usize,
     /// The asynchronous job system.
     pub uws: Arc<astrolake_uws::Uws<crate::jobs::TapExecutor>>,
-    /// The registry records (OAI-PMH, `/registry/...`); set once built.
-    pub registry: Option<Arc<astrolake_registry::Registry>>,
     /// The OAI-PMH path, e.g. `/oai`.
     pub oai_path: String,
     /// The catalogue root (its files are served read-only under
@@ -56,6 +79,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The current tables, documents and records.
+    pub fn served(&self) -> Arc<Served> {
+        current(&self.served)
+    }
+
     /// The TAP base URL as the client sees it.
     fn base_url(&self, req: &HttpRequest) -> String {
         match &self.public_url {
@@ -143,8 +171,9 @@ async fn sync(req: HttpRequest, payload: web::Payload, state: web::Data<AppState
     };
     let st = state.clone().into_inner();
     let run = state.runtime.spawn(async move {
+        let served = st.served();
         let tables = astrolake_tap::upload::with_uploads(
-            &st.tables,
+            &served.tables,
             r.upload.as_deref(),
             &parts,
             &st.uploads,
@@ -178,11 +207,15 @@ async fn capabilities(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
 async fn tables(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let detail_min = url::form_urlencoded::parse(req.query_string().as_bytes())
         .any(|(k, v)| k.eq_ignore_ascii_case("detail") && v.eq_ignore_ascii_case("min"));
-    xml(astrolake_vosi::tables(&state.table_docs, detail_min))
+    xml(astrolake_vosi::tables(
+        &state.served().table_docs,
+        detail_min,
+    ))
 }
 
 async fn table(path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
-    match astrolake_vosi::find_table(&state.table_docs, &path) {
+    let served = state.served();
+    match astrolake_vosi::find_table(&served.table_docs, &path) {
         Ok(t) => xml(astrolake_vosi::table(t)),
         Err(e) => HttpResponse::NotFound()
             .content_type(ContentType::plaintext())
@@ -195,7 +228,7 @@ async fn examples(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         .content_type("application/xhtml+xml; charset=utf-8")
         .body(astrolake_vosi::examples(
             &state.base_url(&req),
-            &state.examples,
+            &state.served().examples,
         ))
 }
 
@@ -213,9 +246,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
 
 /// OAI-PMH 2.0 (GET with a query string, POST with a urlencoded body).
 async fn oai(req: HttpRequest, body: Bytes, state: web::Data<AppState>) -> HttpResponse {
-    let Some(reg) = &state.registry else {
-        return HttpResponse::ServiceUnavailable().finish();
-    };
+    let reg = &state.served().registry;
     let mut params: Vec<(String, String)> =
         url::form_urlencoded::parse(req.query_string().as_bytes())
             .into_owned()
@@ -234,9 +265,8 @@ async fn oai(req: HttpRequest, body: Bytes, state: web::Data<AppState>) -> HttpR
 /// of each; `/registry/PATH`: the record `ivo://AUTHORITY/PATH` as a
 /// VOResource document (404 when unknown, 410 when deleted).
 async fn registry_record(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Some(reg) = &state.registry else {
-        return HttpResponse::ServiceUnavailable().finish();
-    };
+    let served = state.served();
+    let reg = &served.registry;
     let tail = req.match_info().get("tail").unwrap_or("").trim_matches('/');
     let authority = &reg.config.authority;
     if tail.is_empty() {
@@ -278,6 +308,86 @@ async fn registry_record(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     }
 }
 
+/// Whether the request carries `Authorization: Bearer TOKEN` (compared
+/// in constant time).
+fn authorized(req: &HttpRequest, token: &str) -> bool {
+    let Some(given) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    let (a, b) = (given.trim().as_bytes(), token.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn json(status: StatusCode, value: serde_json::Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(ContentType::json())
+        .body(value.to_string())
+}
+
+/// `POST /admin/import` (operator only, `Authorization: Bearer` the
+/// `[admin] token`): `schema`, `url` and optionally `copy=true`, as for
+/// `astrolake import`; the imported tables are served at once.
+async fn admin_import(req: HttpRequest, body: Bytes, state: web::Data<AppState>) -> HttpResponse {
+    let Some(token) = state
+        .config
+        .admin
+        .token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    else {
+        return json(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"error": "no admin endpoints: [admin] token is not set"}),
+        );
+    };
+    if !authorized(&req, token) {
+        return HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
+            .content_type(ContentType::json())
+            .body(serde_json::json!({"error": "a valid bearer token is required"}).to_string());
+    }
+    let mut params: HashMap<String, String> =
+        url::form_urlencoded::parse(req.query_string().as_bytes())
+            .into_owned()
+            .collect();
+    params.extend(url::form_urlencoded::parse(&body).into_owned());
+    let (Some(schema), Some(url)) = (params.get("schema"), params.get("url")) else {
+        return json(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({"error": "give schema and url (and copy=true to copy the data)"}),
+        );
+    };
+    let request = crate::exchange::ImportRequest {
+        schema: schema.clone(),
+        url: url.clone(),
+        copy: params.get("copy").is_some_and(|v| v == "true" || v == "1"),
+        options: Default::default(),
+    };
+    let st = state.clone().into_inner();
+    let run = state.runtime.spawn(async move {
+        let names = crate::exchange::import(&st.config, &st.catalog_root, &request).await?;
+        let served = crate::build_served(&st.config, &st.catalog_root).await?;
+        *st.served.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(served);
+        anyhow::Ok(names)
+    });
+    match run.await {
+        Ok(Ok(names)) => json(StatusCode::OK, serde_json::json!({"imported": names})),
+        Ok(Err(e)) => json(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({"error": format!("{e:#}")}),
+        ),
+        Err(e) => json(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            serde_json::json!({"error": e.to_string()}),
+        ),
+    }
+}
+
 /// Serve the registry (OAI-PMH, records) and the catalogue's files at the
 /// server root, and the TAP service under its base path, until stopped.
 pub async fn serve(state: AppState, bind: &str) -> std::io::Result<()> {
@@ -295,6 +405,7 @@ pub async fn serve(state: AppState, bind: &str) -> std::io::Result<()> {
             .route(&oai_path, web::post().to(oai))
             .route("/registry", web::get().to(registry_record))
             .route("/registry/{tail:.*}", web::get().to(registry_record))
+            .route("/admin/import", web::post().to(admin_import))
             .route("/catalogue/{tail:.*}", web::get().to(crate::files::get))
             .route("/catalogue/{tail:.*}", web::head().to(crate::files::get))
             .service(web::scope(&base).configure(|cfg| routes(cfg, &state)))

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use astrolake_adql::Tables;
 use astrolake_tap::query::{Limits, TapError};
 use astrolake_tap::upload::UploadLimits;
 use astrolake_uws::{Executor, JobContext, JobFailure, JobResult};
@@ -20,8 +19,8 @@ pub struct TapExecutor(pub Arc<TapContext>);
 
 /// What TAP jobs run against.
 pub struct TapContext {
-    /// The tables queries can name.
-    pub tables: Tables,
+    /// The tables queries can name (replaced when the catalogue changes).
+    pub served: crate::http::SharedServed,
     /// MAXREC limits (the job's execution duration is UWS's to enforce).
     pub limits: Limits,
     /// Upload limits.
@@ -46,10 +45,15 @@ async fn run(ex: Arc<TapContext>, job: JobContext) -> Result<Vec<JobResult>, Job
             .map_err(|e| JobFailure::new(format!("reading the upload {name}: {e}")))?;
         parts.insert(name.clone(), Bytes::from(bytes));
     }
-    let tables =
-        astrolake_tap::upload::with_uploads(&ex.tables, req.upload.as_deref(), &parts, &ex.uploads)
-            .await
-            .map_err(|e| failure(&TapError::Upload(e)))?;
+    let served = crate::http::current(&ex.served);
+    let tables = astrolake_tap::upload::with_uploads(
+        &served.tables,
+        req.upload.as_deref(),
+        &parts,
+        &ex.uploads,
+    )
+    .await
+    .map_err(|e| failure(&TapError::Upload(e)))?;
     let limits = Limits {
         max_duration: None,
         ..ex.limits

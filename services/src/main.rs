@@ -675,9 +675,10 @@ async fn run_registry(catalog: &str, cfg: &config::Config, action: RegistryActio
     Ok(())
 }
 
-async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
-    let root = CatalogRoot::open(catalog)?;
-    let cat = Catalog::open_with(&root, &exchange::remote_settings(cfg)).await?;
+/// Everything served that depends on the catalogue's tables, built from
+/// the catalogue at `root` (at start-up, and again after an admin import).
+pub(crate) async fn build_served(cfg: &config::Config, root: &CatalogRoot) -> Result<http::Served> {
+    let cat = Catalog::open_with(root, &exchange::remote_settings(cfg)).await?;
     for p in cat.problems() {
         eprintln!("warning: not serving {p}");
     }
@@ -686,6 +687,19 @@ async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
     let registry = publish::registry(cfg, &cat, &table_docs, capabilities(cfg), true)
         .await
         .context("publishing the registry records")?;
+    let examples =
+        astrolake_vosi::checked_examples(astrolake_vosi::default_examples(&names), &tables).await;
+    Ok(http::Served {
+        tables,
+        table_docs,
+        examples,
+        registry: std::sync::Arc::new(registry),
+    })
+}
+
+async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
+    let root = CatalogRoot::open(catalog)?;
+    let served = http::shared(build_served(cfg, &root).await?);
     let bind = cfg.server.bind.clone();
     let base = cfg.server.base_path.trim_end_matches('/').to_string();
     let mut uws_cfg = astrolake_uws::Config::new(cfg.jobs_dir());
@@ -695,9 +709,8 @@ async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
     uws_cfg.max_execution_duration = cfg.jobs.max_execution_duration;
     uws_cfg.max_running = cfg.jobs.concurrent;
     uws_cfg.max_request_bytes = cfg.server.max_request_bytes;
-    let tables_for_examples = tables.clone();
     let executor = jobs::TapExecutor(std::sync::Arc::new(jobs::TapContext {
-        tables: tables.clone(),
+        served: served.clone(),
         limits: cfg.limits.limits(),
         uploads: cfg.uploads.limits(),
     }));
@@ -706,20 +719,14 @@ async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
         .with_context(|| format!("opening the job store in {}", cfg.jobs_dir().display()))?;
     let state = http::AppState {
         uws,
-        tables,
+        served,
+        config: std::sync::Arc::new(cfg.clone()),
         limits: cfg.limits.limits(),
         uploads: cfg.uploads.limits(),
         public_url: cfg.server.public_url.clone(),
         base_path: base.clone(),
-        table_docs,
-        examples: astrolake_vosi::checked_examples(
-            astrolake_vosi::default_examples(&names),
-            &tables_for_examples,
-        )
-        .await,
         retention: retention(cfg),
         execution_duration: execution_duration(cfg),
-        registry: Some(std::sync::Arc::new(registry)),
         oai_path: cfg.registry.oai_path.clone(),
         catalog_root: root.clone(),
         up_since: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),

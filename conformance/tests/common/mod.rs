@@ -202,3 +202,30 @@ pub fn start_moto(env: &[(&str, &str)]) -> (Server, String) {
     }
     (server, format!("http://127.0.0.1:{port}"))
 }
+
+/// Validate `doc` with `xmllint --nonet` against
+/// `../shared/xsd/registry-all.xsd` (OAI-PMH, oai_dc and the IVOA registry
+/// schemas), writing it to `dir/name` first; panics with xmllint's
+/// complaints.
+pub fn xmllint_registry(dir: &Path, name: &str, doc: &str) {
+    let schema = workspace().join("../shared/xsd/registry-all.xsd");
+    assert!(
+        schema.is_file(),
+        "{} is missing (../shared)",
+        schema.display()
+    );
+    let f = dir.join(name);
+    std::fs::write(&f, doc).unwrap();
+    let out = Command::new("xmllint")
+        .args(["--noout", "--nonet", "--schema"])
+        .arg(&schema)
+        .arg(&f)
+        .output()
+        .expect("xmllint (apt-get install libxml2-utils)");
+    assert!(
+        out.status.success(),
+        "{name} does not validate:\n{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        doc.chars().take(4000).collect::<String>()
+    );
+}
