@@ -30,6 +30,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::ExecutionPlan;
+use object_store::ObjectStoreExt;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::error::{CatalogError, Result};
@@ -141,17 +142,31 @@ impl TableScanner {
                 }
             }
         }
-        let listed: Vec<object_store::ObjectMeta> = root
+        // File sizes: one listing of dataset/ where the store can list (S3,
+        // local), else a HEAD per file (plain HTTP).
+        let prefix = root.path(dir);
+        let mut sizes: std::collections::BTreeMap<String, u64> = Default::default();
+        let listed: std::result::Result<Vec<object_store::ObjectMeta>, _> = root
             .store()
             .list(Some(&root.path(&at("dataset"))))
             .try_collect()
-            .await?;
-        let prefix = root.path(dir);
-        let mut sizes: std::collections::BTreeMap<String, u64> = Default::default();
-        for o in listed {
-            if let Some(parts) = o.location.prefix_match(&prefix) {
-                let rel: Vec<String> = parts.map(|p| p.as_ref().to_string()).collect();
-                sizes.insert(rel.join("/"), o.size);
+            .await;
+        match listed {
+            Ok(listed) => {
+                for o in listed {
+                    if let Some(parts) = o.location.prefix_match(&prefix) {
+                        let rel: Vec<String> = parts.map(|p| p.as_ref().to_string()).collect();
+                        sizes.insert(rel.join("/"), o.size);
+                    }
+                }
+            }
+            Err(_) => {
+                for p in &pixels {
+                    let path = crate::hats::pixel_file_path(p);
+                    if let Ok(m) = root.store().head(&root.path(&at(&path))).await {
+                        sizes.insert(path, m.size);
+                    }
+                }
             }
         }
         let mut files = Vec::new();

@@ -171,6 +171,21 @@ async fn export_import_query_in_place() {
     let copied = walk(&b_dir).iter().filter(|p| p.contains("sitea")).count();
     assert_eq!(copied, 0, "the import copied data");
 
+    // The same catalogue straight from A's read-only HTTP file endpoint
+    // (range requests over plain HTTP, no S3).
+    ok(&astrolake(
+        &[
+            "import",
+            "--catalog",
+            &b_dir_s,
+            "--schema",
+            "viahttp",
+            &format!("{site_a}/catalogue"),
+        ],
+        &env,
+        &w.join("data-b"),
+    ));
+
     // A HATS catalogue from hats-import, uploaded to the S3 server.
     let csv = w.join("hip.csv");
     let (_, hip_csv) = sync(
@@ -301,7 +316,7 @@ async fn export_import_query_in_place() {
     assert_eq!(s, 200, "{got}");
     assert!(want.lines().count() > 50);
     assert_eq!(got, want);
-    for t in ["hatsimp.hip_hats", "hatscopy.hip_hats"] {
+    for t in ["hatsimp.hip_hats", "hatscopy.hip_hats", "viahttp.hip2"] {
         let (_, n) = sync(
             &format!("{site_b}/tap"),
             &format!("SELECT COUNT(*) AS n FROM {t}"),

@@ -216,7 +216,7 @@ impl Resource {
         d.elem("title", &[], &self.title);
         d.opt_elem("shortName", self.short_name.as_deref());
         d.elem("identifier", &[], &self.identifier);
-        self.write_curation(d);
+        self.write_curation(d, dates);
         self.write_content(d);
         if self.is_service() {
             if let Some((rights, uri)) = &self.rights {
@@ -285,7 +285,7 @@ impl Resource {
         d.end("ri:Resource");
     }
 
-    fn write_curation(&self, d: &mut Doc) {
+    fn write_curation(&self, d: &mut Doc, dates: Dates<'_>) {
         let c = &self.curation;
         d.start("curation", &[]);
         match &c.publisher.1 {
@@ -297,6 +297,8 @@ impl Resource {
             d.elem("name", &[], name);
             d.end("creator");
         }
+        d.elem("date", &[("role", "Created")], dates.created);
+        d.elem("date", &[("role", "Updated")], dates.updated);
         d.start("contact", &[]);
         d.elem("name", &[], &c.contact.0);
         d.opt_elem("email", Some(&c.contact.1));

@@ -274,10 +274,11 @@ async fn registry_record(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
         let base = format!("{}://{}/registry", info.scheme(), info.host());
         let mut out = String::new();
         for p in reg.records() {
-            let path = p
-                .identifier
-                .strip_prefix(&format!("ivo://{authority}"))
-                .unwrap_or("");
+            let path = match p.identifier.strip_prefix(&format!("ivo://{authority}")) {
+                Some("") => "/authority",
+                Some(path) => path,
+                None => "",
+            };
             let status = if p.deleted { "deleted" } else { "active" };
             out.push_str(&format!(
                 "{}\t{status}\t{}\t{base}{path}\n",
