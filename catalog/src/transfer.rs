@@ -379,3 +379,53 @@ pub async fn copy_in(
         .collect();
     register(root, schema, entries, None).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn export_copies_in_parts_resumes_and_recopies_changes() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let src = CatalogRoot::open(&a.path().to_string_lossy()).unwrap();
+        let dest = CatalogRoot::open(&b.path().to_string_lossy()).unwrap();
+        let mut m = Manifest::default();
+        m.schemas.entry("s".into()).or_default().tables.insert(
+            "t".into(),
+            TableEntry {
+                path: "s/t".into(),
+                ..Default::default()
+            },
+        );
+        m.save(&src).await.unwrap();
+        // Larger than the multipart threshold, and not a repeating pattern.
+        let big: Vec<u8> = (0..MULTIPART_THRESHOLD + 3 * PART_SIZE / 2)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        src.put("s/t/dataset/big.parquet", big.clone())
+            .await
+            .unwrap();
+        src.put("s/t/hats.properties", "a=1\n").await.unwrap();
+        src.put("s/t/.staging/x", "hidden").await.unwrap();
+
+        let r = export(&src, &dest, None, |_, _| {}).await.unwrap();
+        assert_eq!((r.copied, r.skipped), (2, 0));
+        assert_eq!(
+            dest.get("s/t/dataset/big.parquet").await.unwrap().as_ref(),
+            &big[..]
+        );
+        assert!(dest.get_opt("s/t/.staging/x").await.unwrap().is_none());
+        assert!(dest.get_opt(MANIFEST_FILE).await.unwrap().is_some());
+
+        let r = export(&src, &dest, None, |_, _| {}).await.unwrap();
+        assert_eq!((r.copied, r.skipped), (0, 2));
+
+        src.put("s/t/hats.properties", "a=2\n").await.unwrap();
+        let r = export(&src, &dest, None, |_, _| {}).await.unwrap();
+        assert_eq!((r.copied, r.skipped), (1, 1));
+        assert_eq!(
+            dest.get("s/t/hats.properties").await.unwrap().as_ref(),
+            b"a=2\n"
+        );
+    }
+}

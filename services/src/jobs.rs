@@ -72,6 +72,12 @@ async fn run(ex: Arc<TapContext>, job: JobContext) -> Result<Vec<JobResult>, Job
     }
     f.flush().await.map_err(io)?;
     f.sync_all().await.map_err(io)?;
+    if let Some(m) = out.failed.get() {
+        // The result document ends with the error; the job is an ERROR.
+        return Err(failure(&TapError::Query(
+            astrolake_adql::AdqlError::Execution(m.clone()),
+        )));
+    }
     Ok(vec![JobResult::new("result", file, out.format.mime())])
 }
 

@@ -289,4 +289,55 @@ async fn tap_sync_queries_formats_limits_and_errors() {
     assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
     assert!(s == 400 || s == 200, "{s}");
     assert!(body.contains("longer than its limit of 1 s"), "{body}");
+
+    // A query failing while it runs: synchronously the document ends with
+    // QUERY_STATUS=ERROR; asynchronously the job ends in ERROR (not
+    // COMPLETED) with the message.
+    let bad = "SELECT source_id / (source_id - source_id) AS x FROM gaia.gaia_source";
+    let (_, _, body) = sync(&base, &[("LANG", "ADQL"), ("QUERY", bad)]).await;
+    assert!(
+        body.contains("value=\"ERROR\"") && body.contains("Divide by zero"),
+        "{body}"
+    );
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("{base}/async"))
+        .form(&[("LANG", "ADQL"), ("QUERY", bad), ("PHASE", "RUN")])
+        .send()
+        .await
+        .unwrap();
+    let job = r.headers()["location"].to_str().unwrap().to_string();
+    let job = if job.starts_with("http") {
+        job
+    } else {
+        format!("{}{job}", base.split("/tap").next().unwrap())
+    };
+    let mut phase = String::new();
+    for _ in 0..100 {
+        phase = client
+            .get(format!("{job}/phase"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if phase != "QUEUED" && phase != "EXECUTING" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(phase, "ERROR");
+    let error = client
+        .get(format!("{job}/error"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(error.contains("Divide by zero"), "{error}");
 }

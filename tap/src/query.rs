@@ -69,6 +69,11 @@ pub struct QueryOutput {
     /// The bytes, produced as the query runs; an error item means the
     /// connection must be cut (formats that cannot carry an error).
     pub body: BoxStream<'static, Result<Bytes, std::io::Error>>,
+    /// Set when the query failed after the first bytes: the body then
+    /// ends with the error (QUERY_STATUS=ERROR) instead of the rest of
+    /// the rows. Read it once the body is done (an async job then ends in
+    /// ERROR, not COMPLETED).
+    pub failed: Arc<std::sync::OnceLock<String>>,
 }
 
 /// Plan the query (errors come back before any byte) and start streaming
@@ -116,6 +121,8 @@ pub async fn run(
     let mut enc = formats::encoder(req.format, info, Arc::clone(&schema));
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let producer_budget = budget.clone();
+    let failed: Arc<std::sync::OnceLock<String>> = Arc::default();
+    let producer_failed = Arc::clone(&failed);
     tokio::spawn(async move {
         let mut stream = stream;
         let send = |b: Vec<u8>| {
@@ -179,7 +186,10 @@ pub async fn run(
         }
         let end = match error {
             None => enc.finish(overflow),
-            Some(m) => enc.fail(&m),
+            Some(m) => {
+                let _ = producer_failed.set(m.clone());
+                enc.fail(&m)
+            }
         };
         match end {
             Ok(b) => {
@@ -217,6 +227,7 @@ pub async fn run(
     Ok(QueryOutput {
         format: req.format,
         body,
+        failed,
     })
 }
 
