@@ -114,7 +114,10 @@ pub async fn translate(checked: Checked, tables: &Tables) -> Result<Translated> 
         return Err(AdqlError::Invalid(t.problems));
     }
 
-    let config = SessionConfig::new()
+    // DATAFUSION_* environment variables tune the engine (e.g.
+    // DATAFUSION_EXECUTION_BATCH_SIZE); the rest are DataFusion's defaults.
+    let config = SessionConfig::from_env()
+        .unwrap_or_default()
         .with_information_schema(false)
         .set_bool("datafusion.sql_parser.enable_ident_normalization", true);
     let ctx = SessionContext::new_with_config_rt(config, Arc::clone(tables.runtime()));

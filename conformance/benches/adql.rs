@@ -14,6 +14,10 @@
 //! `scripts/bench-ingest.sh` or `astrolake synth`), `ASTROLAKE_PYTHON`
 //! (DuckDB; default the conformance venv), `ASTROLAKE_TESTDATA`.
 
+/// The allocator the `astrolake` binary uses (see services/src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -1,6 +1,12 @@
 //! `astrolake`: the one binary. Subcommands are thin: they parse arguments
 //! and call the library crates.
 
+/// mimalloc instead of glibc malloc: DataFusion allocates and frees large
+/// decode buffers for every batch, which glibc serves with mmap/munmap
+/// (page faults); see docs/BENCHMARKS.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod config;
 mod exchange;
 mod files;
