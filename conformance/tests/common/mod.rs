@@ -58,6 +58,30 @@ pub fn run_python(script: &str, args: &[&str]) -> String {
     stdout
 }
 
+/// A per-binary catalogue directory under the temporary directory, kept
+/// for the binary's lifetime (a static cannot clean up after itself); the
+/// ones earlier test runs left behind (older than two hours) are removed
+/// first, so repeated runs do not fill the disk.
+fn kept_dir(prefix: &str) -> PathBuf {
+    let tmp = std::env::temp_dir();
+    for e in std::fs::read_dir(&tmp).into_iter().flatten().flatten() {
+        let stale = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(2 * 3600));
+        if stale && e.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(tmp)
+        .unwrap()
+        .keep()
+}
+
 /// A catalogue with the real Gaia DR3 bright stars as `gaia.gaia_source`
 /// and Hipparcos 2 as `gaia.hip2` (the names the DaCHS reference uses),
 /// built once per test binary under `target/tmp`.
@@ -66,11 +90,7 @@ pub async fn real_catalog() -> astrolake_catalog::CatalogRoot {
     static ONCE: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
     let dir = ONCE
         .get_or_init(|| async {
-            let dir = tempfile::Builder::new()
-                .prefix("realcat")
-                .tempdir_in(std::env::temp_dir())
-                .unwrap()
-                .keep();
+            let dir = kept_dir("realcat");
             let root = astrolake_catalog::CatalogRoot::open(&dir.to_string_lossy()).unwrap();
             let data = testdata();
             let mut o = IngestOptions::new("gaia", "gaia_source");
@@ -98,11 +118,7 @@ pub async fn synth_catalog(rows: u64) -> astrolake_catalog::CatalogRoot {
     static ONCE: tokio::sync::OnceCell<PathBuf> = tokio::sync::OnceCell::const_new();
     let dir = ONCE
         .get_or_init(|| async {
-            let dir = tempfile::Builder::new()
-                .prefix("synthcat")
-                .tempdir_in(std::env::temp_dir())
-                .unwrap()
-                .keep();
+            let dir = kept_dir("synthcat");
             let root = astrolake_catalog::CatalogRoot::open(&dir.to_string_lossy()).unwrap();
             for t in [
                 SynthTable::GaiaSource,
