@@ -168,7 +168,23 @@ pub async fn export(
     }
     dest.put(EXPORT_STATE_FILE, serde_json::to_vec(&state)?)
         .await?;
-    manifest.save(dest).await?;
+    // Merge into what the destination already lists (an earlier export of
+    // other tables stays listed).
+    let mut out = Manifest::load(dest).await?;
+    if out.title.is_none() {
+        out.title = manifest.title.clone();
+        out.description = manifest.description.clone();
+        out.publisher = manifest.publisher.clone();
+        out.waveband = manifest.waveband.clone();
+        out.reference_url = manifest.reference_url.clone();
+    }
+    for (name, schema) in manifest.schemas {
+        let e = out.schemas.entry(name).or_default();
+        e.title = e.title.take().or(schema.title);
+        e.description = e.description.take().or(schema.description);
+        e.tables.extend(schema.tables);
+    }
+    out.save(dest).await?;
     Ok(report)
 }
 
@@ -427,5 +443,22 @@ mod tests {
             dest.get("s/t/hats.properties").await.unwrap().as_ref(),
             b"a=2\n"
         );
+
+        // Exporting one table keeps the others listed at the destination.
+        let mut m = Manifest::load(&src).await.unwrap();
+        m.schemas.entry("s".into()).or_default().tables.insert(
+            "u".into(),
+            TableEntry {
+                path: "s/u".into(),
+                ..Default::default()
+            },
+        );
+        m.save(&src).await.unwrap();
+        src.put("s/u/hats.properties", "b=1\n").await.unwrap();
+        export(&src, &dest, Some(("s", "u")), |_, _| {})
+            .await
+            .unwrap();
+        let listed = Manifest::load(&dest).await.unwrap();
+        assert!(listed.table("s", "t").is_some() && listed.table("s", "u").is_some());
     }
 }
