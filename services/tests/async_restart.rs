@@ -4,41 +4,16 @@
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Server(Child);
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::Server;
 
 fn start(catalog: &Path, data: &Path, bind: &str) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_astrolake"))
-        .args([
-            "serve",
-            "--catalog",
-            &catalog.to_string_lossy(),
-            "--bind",
-            bind,
-        ])
-        .env("ASTROLAKE_DATA", data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(bind).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Server(child)
+    let data = data.to_string_lossy();
+    common::serve_at(catalog, bind, &[("ASTROLAKE_DATA", data.as_ref())])
 }
 
 async fn submit(http: &reqwest::Client, base: &str, query: &str) -> String {

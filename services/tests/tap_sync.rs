@@ -2,18 +2,13 @@
 //! errors as DALI documents with statuses, and votlint on every VOTable
 //! serialization it sends.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod common;
+
+use common::Server;
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_astrolake")
@@ -24,35 +19,7 @@ fn start(catalog: &Path) -> (Server, String) {
 }
 
 fn start_with(catalog: &Path, env: &[(&str, &str)]) -> (Server, String) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bind = format!("127.0.0.1:{port}");
-    let child = Command::new(bin())
-        .args([
-            "serve",
-            "--catalog",
-            &catalog.to_string_lossy(),
-            "--bind",
-            &bind,
-        ])
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(&bind).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (server, format!("http://{bind}/tap"))
+    common::serve(catalog, env)
 }
 
 async fn sync(base: &str, params: &[(&str, &str)]) -> (u16, String, String) {

@@ -1,0 +1,63 @@
+//! Starting the `astrolake` binary of this build as a server, for the
+//! services tests and the HTTP benchmark (`#[path]`-included there).
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `astrolake serve`, killed when dropped.
+pub struct Server(pub Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A free loopback address `127.0.0.1:PORT`.
+pub fn free_bind() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
+/// Start `astrolake serve` on `catalog` at `bind` with the extra
+/// environment `env`; returns once it accepts connections.
+pub fn serve_at(catalog: &Path, bind: &str, env: &[(&str, &str)]) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_astrolake"))
+        .args([
+            "serve",
+            "--catalog",
+            &catalog.to_string_lossy(),
+            "--bind",
+            bind,
+        ])
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(bind).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server
+}
+
+/// Start `astrolake serve` on a free port; returns it and the TAP base
+/// URL (`http://127.0.0.1:PORT/tap`).
+pub fn serve(catalog: &Path, env: &[(&str, &str)]) -> (Server, String) {
+    let bind = free_bind();
+    let server = serve_at(catalog, &bind, env);
+    (server, format!("http://{bind}/tap"))
+}
