@@ -918,6 +918,14 @@ struct Uses<'c, 'a>(&'c mut Checker<'a>);
 impl Visitor for Uses<'_, '_> {
     type Break = ();
     fn pre_visit_query(&mut self, q: &Query) -> ControlFlow<()> {
+        if let Some(w) = q.with.as_ref().filter(|w| w.recursive) {
+            self.0.invalid.push(Problem {
+                pos: pos_of(w),
+                message: "WITH RECURSIVE is not ADQL: ADQL 2.1 common table expressions \
+                          cannot refer to themselves"
+                    .into(),
+            });
+        }
         if self.0.seen_query && q.with.is_some() {
             self.0.invalid.push(Problem {
                 pos: pos_of(q),

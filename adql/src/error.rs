@@ -123,6 +123,11 @@ impl From<datafusion::error::DataFusionError> for AdqlError {
                 other => other,
             },
             D::Execution(m) => AdqlError::Execution(m),
+            D::ResourcesExhausted(m) => AdqlError::Execution(format!(
+                "the query needs more memory than this service gives a query \
+                 (limits.query_memory): {m}; add conditions, ask for fewer columns, \
+                 or sort or group fewer rows"
+            )),
             other => AdqlError::Execution(other.strip_backtrace()),
         }
     }

@@ -27,6 +27,7 @@ pub mod check;
 pub mod error;
 pub mod functions;
 pub mod geometry;
+pub mod limits;
 pub mod parse;
 pub mod tables;
 pub mod translate;
@@ -35,15 +36,22 @@ pub mod units;
 
 pub use check::{check, check_language, Checked};
 pub use error::{AdqlError, Pos, Problem, Result};
-pub use parse::{parse, AdqlDialect, ParseError};
+pub use limits::QueryLimits;
+pub use parse::{parse, parse_with, AdqlDialect, ParseError};
 pub use tables::{TableEntry, Tables};
 pub use translate::{translate, Translated};
 
 use datafusion::execution::SendableRecordBatchStream;
 
-/// Parse, check and translate an ADQL query.
+/// Parse, check and translate an ADQL query within the default
+/// [`QueryLimits`].
 pub async fn plan(adql: &str, tables: &Tables) -> Result<Translated> {
-    let query = parse(adql)?;
+    plan_with(adql, tables, &QueryLimits::default()).await
+}
+
+/// Parse (within `limits`), check and translate an ADQL query.
+pub async fn plan_with(adql: &str, tables: &Tables, limits: &QueryLimits) -> Result<Translated> {
+    let query = parse_with(adql, limits)?;
     let checked = check(query, tables)?;
     translate(checked, tables).await
 }

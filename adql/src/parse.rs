@@ -12,6 +12,13 @@ use sqlparser::dialect::Dialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Location, Tokenizer};
 
+use crate::limits::{self, QueryLimits};
+
+/// How deeply sqlparser may recurse (nested parentheses, function calls,
+/// prefix operators, subqueries): sqlparser's own default. Chains the
+/// parser builds in a loop are bounded by [`QueryLimits::max_depth`].
+pub const PARSER_RECURSION_LIMIT: usize = 50;
+
 /// The ADQL dialect of sqlparser.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct AdqlDialect;
@@ -38,10 +45,14 @@ impl Dialect for AdqlDialect {
     }
 }
 
-/// A syntax error with its position (1-based line and column).
+/// A syntax error, or a query beyond this service's size limits
+/// ([`QueryLimits`]), with its position (1-based line and column).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("ADQL syntax error at line {line}, column {column}: {message}")]
+#[error("{} at line {line}, column {column}: {message}", if *.limit { "query too large" } else { "ADQL syntax error" })]
 pub struct ParseError {
+    /// The query breaks a size limit ([`QueryLimits`]) rather than the
+    /// grammar.
+    pub limit: bool,
     /// 1-based line.
     pub line: u64,
     /// 1-based column.
@@ -52,6 +63,7 @@ pub struct ParseError {
 
 fn error_at(loc: Location, message: String) -> ParseError {
     ParseError {
+        limit: false,
         line: loc.line.max(1),
         column: loc.column.max(1),
         message,
@@ -69,17 +81,37 @@ fn end_of(text: &str) -> Location {
     Location::new(line, column)
 }
 
-/// Parse one ADQL query.
+/// Parse one ADQL query within the default [`QueryLimits`].
 pub fn parse(adql: &str) -> Result<Box<Query>, ParseError> {
+    parse_with(adql, &QueryLimits::default())
+}
+
+/// Parse one ADQL query, refusing (before any tree is built) queries longer
+/// or more deeply nested than `limits` allow.
+pub fn parse_with(adql: &str, limits: &QueryLimits) -> Result<Box<Query>, ParseError> {
     let dialect = AdqlDialect;
+    limits::check_length(adql, limits)?;
     let tokens = Tokenizer::new(&dialect, adql)
         .tokenize_with_location()
         .map_err(|e| error_at(e.location, e.message))?;
-    let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
+    limits::check_depth(&tokens, limits)?;
+    let mut parser = Parser::new(&dialect)
+        .with_recursion_limit(PARSER_RECURSION_LIMIT)
+        .with_tokens_with_locations(tokens);
     let convert = |p: &Parser, e: ParserError| {
         let message = match e {
             ParserError::ParserError(m) | ParserError::TokenizerError(m) => m,
-            ParserError::RecursionLimitExceeded => "the query nests too deeply".to_string(),
+            ParserError::RecursionLimitExceeded => {
+                let mut e = error_at(
+                    p.peek_token().span.start,
+                    format!(
+                "the query nests more than {PARSER_RECURSION_LIMIT} levels of parentheses, \
+                 function calls, prefix operators or subqueries"
+                ),
+                );
+                e.limit = true;
+                return e;
+            }
         };
         // sqlparser appends " at Line: L, Column: C" to its messages; the
         // position of the end of input is the end of the text.
@@ -113,6 +145,7 @@ pub fn parse(adql: &str) -> Result<Box<Query>, ParseError> {
     match stmt {
         Statement::Query(q) => Ok(q),
         other => Err(ParseError {
+            limit: false,
             line: 1,
             column: 1,
             message: format!(

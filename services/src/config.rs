@@ -132,6 +132,22 @@ pub struct LimitsConfig {
     pub hard_maxrec: u64,
     /// Longest a synchronous query may run, in seconds.
     pub sync_execution_duration: u64,
+    /// Longest ADQL query text, bytes.
+    pub max_query_length: usize,
+    /// Deepest expression nesting of a query (operators in a chain such as
+    /// `a+b+c` count one level each).
+    pub max_query_depth: usize,
+    /// Synchronous queries running at once; 0: twice the number of cores.
+    pub sync_concurrent: usize,
+    /// Synchronous queries that may wait for a free slot; more get HTTP 503
+    /// with Retry-After.
+    pub sync_queue: usize,
+    /// Seconds a synchronous query waits for a slot before HTTP 503.
+    pub sync_queue_wait: u64,
+    /// Memory all running queries may hold together (sorts, joins,
+    /// aggregates spill to disk beyond it), bytes; 0: half the machine's
+    /// memory (or of the cgroup's limit).
+    pub query_memory: u64,
 }
 
 impl Default for LimitsConfig {
@@ -141,6 +157,12 @@ impl Default for LimitsConfig {
             default_maxrec: l.default_maxrec,
             hard_maxrec: l.hard_maxrec,
             sync_execution_duration: 600,
+            max_query_length: l.query.max_length,
+            max_query_depth: l.query.max_depth,
+            sync_concurrent: 0,
+            sync_queue: 64,
+            sync_queue_wait: 60,
+            query_memory: 0,
         }
     }
 }
@@ -211,13 +233,57 @@ impl UploadsConfig {
 }
 
 impl LimitsConfig {
+    /// Synchronous queries running at once.
+    pub fn sync_slots(&self) -> usize {
+        if self.sync_concurrent > 0 {
+            self.sync_concurrent
+        } else {
+            2 * std::thread::available_parallelism().map_or(2, |n| n.get())
+        }
+    }
+
+    /// The memory pool of all queries, bytes.
+    pub fn query_memory_bytes(&self) -> u64 {
+        if self.query_memory > 0 {
+            return self.query_memory;
+        }
+        machine_memory().map_or(2 << 30, |m| m / 2)
+    }
+
     /// As the TAP layer takes them.
     pub fn limits(&self) -> astrolake_tap::query::Limits {
         astrolake_tap::query::Limits {
             default_maxrec: self.default_maxrec,
             hard_maxrec: self.hard_maxrec,
             max_duration: Some(std::time::Duration::from_secs(self.sync_execution_duration)),
+            query: astrolake_adql::QueryLimits {
+                max_length: self.max_query_length,
+                max_depth: self.max_query_depth,
+            },
         }
+    }
+}
+
+/// The memory this process may use: the cgroup's limit when there is one,
+/// else the machine's.
+fn machine_memory() -> Option<u64> {
+    let cgroup = [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .iter()
+    .filter_map(|p| std::fs::read_to_string(p).ok())
+    .filter_map(|s| s.trim().parse::<u64>().ok())
+    .find(|&n| n < (1 << 50));
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    });
+    match (cgroup, total) {
+        (Some(c), Some(t)) => Some(c.min(t)),
+        (c, t) => c.or(t),
     }
 }
 

@@ -16,6 +16,7 @@ use astrolake_tap::query::{Limits, TapError};
 use astrolake_tap::upload::UploadLimits;
 use astrolake_vosi::{CapabilitiesConfig, DataLimit, Example, LimitUnit, TableDoc, TimeLimit};
 use bytes::Bytes;
+use futures::StreamExt;
 
 /// What is served from the catalogue's tables: replaced as a whole when
 /// the catalogue changes (an admin import), so a request sees one
@@ -76,6 +77,59 @@ pub struct AppState {
     /// The multi-threaded runtime queries run on (not the HTTP workers'
     /// single-threaded ones, which must stay free to answer requests).
     pub runtime: tokio::runtime::Handle,
+    /// Synchronous queries running at once, and waiting for a slot.
+    pub sync_slots: SyncSlots,
+}
+
+/// Slots for synchronous queries: a fixed number run at once, a bounded
+/// number wait (each at most `wait`), the rest are told to come back
+/// (HTTP 503, Retry-After).
+pub struct SyncSlots {
+    running: Arc<tokio::sync::Semaphore>,
+    waiting: std::sync::atomic::AtomicUsize,
+    max_waiting: usize,
+    wait: std::time::Duration,
+}
+
+impl SyncSlots {
+    /// `running` at once, `max_waiting` in the queue, each waiting at most
+    /// `wait`.
+    pub fn new(running: usize, max_waiting: usize, wait: std::time::Duration) -> Self {
+        SyncSlots {
+            running: Arc::new(tokio::sync::Semaphore::new(running.max(1))),
+            waiting: Default::default(),
+            max_waiting,
+            wait,
+        }
+    }
+
+    /// A slot, held until the permit is dropped (when the result has been
+    /// streamed), or `None` when the service is too busy.
+    async fn acquire(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        use std::sync::atomic::Ordering;
+        if let Ok(p) = Arc::clone(&self.running).try_acquire_owned() {
+            return Some(p);
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        let got = tokio::time::timeout(self.wait, Arc::clone(&self.running).acquire_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        got.ok().and_then(Result::ok)
+    }
+}
+
+/// HTTP 503 with Retry-After: every synchronous slot is taken.
+fn busy() -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((header::RETRY_AFTER, "10"))
+        .content_type("application/x-votable+xml")
+        .body(astrolake_tap::formats::error_votable(
+            "the service is running as many synchronous queries as it allows \
+             (limits.sync_concurrent) and its queue is full; retry in a few seconds, \
+             or submit the query as an asynchronous job (/async)",
+        ))
 }
 
 impl AppState {
@@ -145,11 +199,29 @@ pub fn capabilities_config(
     c
 }
 
-/// The DALI error document of an error, with its HTTP status.
+/// The DALI error document of an error, with its HTTP status. The
+/// service's own faults (5xx) are logged with their detail; the client
+/// gets a reference to the log line, not the detail (paths, internals).
 pub fn error_response(e: &TapError) -> HttpResponse {
-    HttpResponse::build(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST))
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let body = if status.is_server_error() {
+        let reference = format!(
+            "{:x}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
+        eprintln!("error [{reference}]: {e}");
+        astrolake_tap::formats::error_votable(&format!(
+            "the service failed to answer this request (an internal error, logged as {reference}); \
+             the operator has the details"
+        ))
+    } else {
+        astrolake_tap::query::error_document(e)
+    };
+    HttpResponse::build(status)
         .content_type("application/x-votable+xml")
-        .body(astrolake_tap::query::error_document(e))
+        .body(body)
 }
 
 fn xml(body: String) -> HttpResponse {
@@ -169,6 +241,9 @@ async fn sync(req: HttpRequest, payload: web::Payload, state: web::Data<AppState
         Ok(r) => r,
         Err(e) => return error_response(&TapError::Param(e)),
     };
+    let Some(slot) = state.sync_slots.acquire().await else {
+        return busy();
+    };
     let st = state.clone().into_inner();
     let run = state.runtime.spawn(async move {
         let served = st.served();
@@ -184,11 +259,13 @@ async fn sync(req: HttpRequest, payload: web::Payload, state: web::Data<AppState
     match run.await {
         Ok(Ok(out)) => HttpResponse::Ok()
             .content_type(out.format.mime())
-            .streaming(out.body),
+            // The slot is freed when the body is done or dropped.
+            .streaming(out.body.map(move |chunk| {
+                let _held = &slot;
+                chunk
+            })),
         Ok(Err(e)) => error_response(&e),
-        Err(e) => error_response(&TapError::Query(astrolake_adql::AdqlError::Execution(
-            format!("the query failed: {e}"),
-        ))),
+        Err(e) => error_response(&TapError::Internal(format!("the query task failed: {e}"))),
     }
 }
 

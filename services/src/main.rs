@@ -26,6 +26,7 @@ use astrolake_catalog::synth::{SynthSource, SynthTable};
 use astrolake_catalog::votable::TableMeta;
 use astrolake_catalog::CatalogRoot;
 use clap::{Args, Parser, Subcommand};
+use datafusion::execution::runtime_env::RuntimeEnv;
 use futures::StreamExt;
 
 #[derive(Parser)]
@@ -609,12 +610,29 @@ fn load_config(file: Option<PathBuf>) -> Result<config::Config> {
     config::Config::load(file.as_deref(), std::env::vars())
 }
 
+/// The DataFusion runtime every served query shares: one memory pool for
+/// all of them (set by `serve`; other commands use DataFusion's default).
+static QUERY_RUNTIME: std::sync::OnceLock<std::sync::Arc<RuntimeEnv>> = std::sync::OnceLock::new();
+
+/// A runtime whose queries hold at most `bytes` of memory together:
+/// sorts, joins and aggregates spill to the temporary directory beyond
+/// their fair share, the others fail with "Resources exhausted".
+fn query_runtime(bytes: u64) -> Result<std::sync::Arc<RuntimeEnv>> {
+    let pool = datafusion::execution::memory_pool::FairSpillPool::new(bytes as usize);
+    Ok(datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+        .with_memory_pool(std::sync::Arc::new(pool))
+        .build_arc()?)
+}
+
 /// The tables a catalogue serves (with TAP_SCHEMA) and their `/tables`
 /// entries.
 pub(crate) fn served_tables(
     cat: &Catalog,
 ) -> (astrolake_adql::Tables, Vec<astrolake_vosi::TableDoc>) {
     let mut tables = astrolake_adql::Tables::from_catalog(cat);
+    if let Some(rt) = QUERY_RUNTIME.get() {
+        tables = tables.with_runtime(std::sync::Arc::clone(rt));
+    }
     let schemas = cat
         .manifest()
         .schemas
@@ -688,23 +706,15 @@ pub(crate) async fn build_served(cfg: &config::Config, root: &CatalogRoot) -> Re
     for p in cat.problems() {
         eprintln!("warning: not serving {p}");
     }
-    let (tables, table_docs) = served_tables(&cat);
-    let names: Vec<String> = table_docs.iter().map(|t| t.qualified()).collect();
-    let registry = publish::registry(cfg, &cat, &table_docs, capabilities(cfg), true)
-        .await
-        .context("publishing the registry records")?;
-    let examples =
-        astrolake_vosi::checked_examples(astrolake_vosi::default_examples(&names), &tables).await;
-    Ok(http::Served {
-        tables,
-        table_docs,
-        examples,
-        registry: std::sync::Arc::new(registry),
-    })
+    let (served, state) = publish::served(cfg, &cat).await?;
+    publish::save_state(cfg, &state)?;
+    Ok(served)
 }
 
 async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
     let root = CatalogRoot::open(catalog)?;
+    let memory = cfg.limits.query_memory_bytes();
+    let _ = QUERY_RUNTIME.set(query_runtime(memory)?);
     let served = http::shared(build_served(cfg, &root).await?);
     let bind = cfg.server.bind.clone();
     let base = cfg.server.base_path.trim_end_matches('/').to_string();
@@ -738,7 +748,18 @@ async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
         up_since: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         max_request_bytes: cfg.server.max_request_bytes,
         runtime: tokio::runtime::Handle::current(),
+        sync_slots: http::SyncSlots::new(
+            cfg.limits.sync_slots(),
+            cfg.limits.sync_queue,
+            std::time::Duration::from_secs(cfg.limits.sync_queue_wait),
+        ),
     };
+    eprintln!(
+        "limits: {} synchronous queries at once ({} may wait), {} MiB of query memory",
+        cfg.limits.sync_slots(),
+        cfg.limits.sync_queue,
+        memory >> 20
+    );
     let url = cfg
         .server
         .public_url
@@ -757,10 +778,28 @@ async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
         .with_context(|| format!("serving on {bind}"))
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Stack of every runtime thread. A query's trees are at most
+/// `[limits] max_query_depth` deep (checked before parsing), and every walk
+/// over them (checking, translating, DataFusion's planner and optimiser,
+/// expression evaluation) recurses once per level: this is room for the
+/// deepest allowed query with a wide margin (the default thread stack, 2 MiB,
+/// is not).
+const THREAD_STACK_BYTES: usize = 64 << 20;
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK_BYTES)
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

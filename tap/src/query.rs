@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use arrow::array::RecordBatch;
 use astrolake_adql::budget::{self, Budget};
-use astrolake_adql::{AdqlError, Tables};
+use astrolake_adql::{AdqlError, QueryLimits, Tables};
 use bytes::Bytes;
 use datafusion::dataframe::DataFrame;
 use futures::stream::BoxStream;
@@ -25,6 +25,8 @@ pub struct Limits {
     pub hard_maxrec: u64,
     /// How long a query may run (planning and streaming); `None`: no limit.
     pub max_duration: Option<std::time::Duration>,
+    /// The longest and most deeply nested ADQL text accepted.
+    pub query: QueryLimits,
 }
 
 impl Default for Limits {
@@ -33,6 +35,7 @@ impl Default for Limits {
             default_maxrec: 100_000,
             hard_maxrec: 10_000_000,
             max_duration: None,
+            query: QueryLimits::default(),
         }
     }
 }
@@ -49,6 +52,10 @@ pub enum TapError {
     /// An upload could not be fetched or read (HTTP 400).
     #[error(transparent)]
     Upload(#[from] crate::upload::UploadError),
+    /// The service failed (a panic, a lost task): HTTP 500, the detail is
+    /// for the log.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl TapError {
@@ -57,7 +64,7 @@ impl TapError {
         match self {
             TapError::Param(_) | TapError::Upload(_) => 400,
             TapError::Query(e) if e.is_user_error() => 400,
-            TapError::Query(_) => 500,
+            TapError::Query(_) | TapError::Internal(_) => 500,
         }
     }
 }
@@ -89,7 +96,7 @@ pub async fn run(
         .min(limits.hard_maxrec);
     let budget = Budget::new(limits.max_duration);
     let start = async {
-        let t = astrolake_adql::plan(&req.query, tables).await?;
+        let t = astrolake_adql::plan_with(&req.query, tables, &limits.query).await?;
         let df = DataFrame::new(t.ctx.state(), t.plan.clone())
             .limit(0, Some(maxrec as usize + 1))
             .map_err(AdqlError::from)?;

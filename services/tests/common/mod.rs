@@ -61,3 +61,48 @@ pub fn serve(catalog: &Path, env: &[(&str, &str)]) -> (Server, String) {
     let server = serve_at(catalog, &bind, env);
     (server, format!("http://{bind}/tap"))
 }
+
+/// Start `astrolake serve` on a free port with its address space limited to
+/// `max_bytes` (`ulimit -v`), so a request that would exhaust memory kills
+/// the server (which the test then sees) instead of the machine. Its stderr
+/// goes to `log`.
+pub fn serve_limited(
+    catalog: &Path,
+    env: &[(&str, &str)],
+    max_bytes: u64,
+    log: &Path,
+) -> (Server, String) {
+    let bind = free_bind();
+    let child = Command::new("sh")
+        .args([
+            "-c",
+            &format!("ulimit -v {} && exec \"$0\" \"$@\"", max_bytes / 1024),
+            env!("CARGO_BIN_EXE_astrolake"),
+            "serve",
+            "--catalog",
+            &catalog.to_string_lossy(),
+            "--bind",
+            &bind,
+        ])
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut server = Server(child);
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(&bind).is_err() {
+        if let Ok(Some(st)) = server.0.try_wait() {
+            panic!(
+                "server exited at start ({st}): {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (server, format!("http://{bind}/tap"))
+}
