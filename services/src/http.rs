@@ -110,12 +110,19 @@ impl SyncSlots {
         if let Ok(p) = Arc::clone(&self.running).try_acquire_owned() {
             return Some(p);
         }
+        // Counted out again when this future ends or is dropped (the
+        // client went away while waiting).
+        struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let _waiting = Waiting(&self.waiting);
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
             return None;
         }
         let got = tokio::time::timeout(self.wait, Arc::clone(&self.running).acquire_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
         got.ok().and_then(Result::ok)
     }
 }
