@@ -1,28 +1,67 @@
 //! `/catalogue/PATH`: the catalogue's files, read-only, with byte ranges,
 //! so that another site (astrolake, LSDB, DuckDB) can read the Parquet
 //! files and metadata the catalogue records point at over plain HTTP.
+//!
+//! Files are streamed from the store, never read whole into memory. One
+//! range per request (`bytes=A-B`, `bytes=A-`, `bytes=-N`); a range that
+//! does not fit the file is answered 416 with `Content-Range: bytes */SIZE`
+//! (RFC 9110). Errors name the requested path only: the store's own
+//! messages (which carry absolute local paths) go to the server log.
+
+use std::ops::Range;
 
 use actix_web::http::header::{self, ContentType};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use object_store::{GetOptions, GetRange};
+use futures::TryStreamExt;
+use object_store::{GetOptions, GetRange, ObjectStoreExt};
 
 use crate::http::AppState;
 
+/// One byte range as a client asks for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ByteRange {
+    /// `bytes=A-B`: A to B inclusive (A <= B).
+    FromTo(u64, u64),
+    /// `bytes=A-`: from A to the end.
+    From(u64),
+    /// `bytes=-N`: the last N bytes.
+    Last(u64),
+}
+
+impl ByteRange {
+    /// The half-open span of a file of `size` bytes this range selects,
+    /// `None` when it selects nothing (RFC 9110 §14.1.2: unsatisfiable).
+    fn resolve(self, size: u64) -> Option<Range<u64>> {
+        match self {
+            ByteRange::FromTo(a, b) if a < size => Some(a..b.min(size - 1) + 1),
+            ByteRange::From(a) if a < size => Some(a..size),
+            ByteRange::Last(n) if n > 0 && size > 0 => Some(size.saturating_sub(n)..size),
+            _ => None,
+        }
+    }
+}
+
 /// Parse a `Range: bytes=...` header value (one range).
-fn parse_range(v: &str) -> Option<GetRange> {
+fn parse_range(v: &str) -> Option<ByteRange> {
     let spec = v.trim().strip_prefix("bytes=")?;
     if spec.contains(',') {
         return None;
     }
     let (a, b) = spec.split_once('-')?;
     let (a, b) = (a.trim(), b.trim());
+    let number = |s: &str| -> Option<u64> {
+        // Digits only: u64's parser takes a leading `+`.
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
     match (a.is_empty(), b.is_empty()) {
-        (true, false) => Some(GetRange::Suffix(b.parse().ok()?)),
-        (false, true) => Some(GetRange::Offset(a.parse().ok()?)),
+        (true, false) => Some(ByteRange::Last(number(b)?)),
+        (false, true) => Some(ByteRange::From(number(a)?)),
         (false, false) => {
-            let (a, b): (u64, u64) = (a.parse().ok()?, b.parse().ok()?);
-            (a <= b).then_some(GetRange::Bounded(a..b + 1))
+            let (a, b) = (number(a)?, number(b)?);
+            (a <= b).then_some(ByteRange::FromTo(a, b))
         }
         (true, true) => None,
     }
@@ -34,73 +73,33 @@ fn plain(status: StatusCode, text: String) -> HttpResponse {
         .body(text)
 }
 
-/// GET or HEAD one file of the catalogue.
-pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let tail = req.match_info().get("tail").unwrap_or("");
-    // Only plain relative paths: no empty, `.`, `..` or hidden segments
-    // (staging directories of ingests in progress are hidden).
-    if tail.is_empty() || tail.split('/').any(|s| s.is_empty() || s.starts_with('.')) {
-        return plain(
-            StatusCode::NOT_FOUND,
-            format!("no catalogue file {tail:?}\n"),
-        );
-    }
-    let range = match req.headers().get(header::RANGE) {
-        Some(v) => match v.to_str().ok().and_then(parse_range) {
-            Some(r) => Some(r),
-            None => {
-                return plain(
-                    StatusCode::RANGE_NOT_SATISFIABLE,
-                    "only one range bytes=A-B, bytes=A- or bytes=-N is supported\n".into(),
-                )
-            }
-        },
-        None => None,
-    };
-    let head = req.method() == actix_web::http::Method::HEAD;
-    let root = &state.catalog_root;
-    let path = root.path(tail);
-    let store = root.store();
-    let opts = GetOptions {
-        range: range.clone(),
-        head,
-        ..Default::default()
-    };
-    let r = match store.get_opts(&path, opts).await {
-        Ok(r) => r,
-        Err(object_store::Error::NotFound { .. }) => {
-            return plain(
-                StatusCode::NOT_FOUND,
-                format!("no catalogue file {tail:?}\n"),
-            )
-        }
-        Err(e) => {
-            let status = if e.to_string().contains("range") {
-                StatusCode::RANGE_NOT_SATISFIABLE
-            } else {
-                StatusCode::INTERNAL_SERVER_ERROR
-            };
-            return plain(status, format!("reading {tail:?}: {e}\n"));
-        }
-    };
-    let size = r.meta.size;
-    let span = r.range.clone();
-    let mut resp = if range.is_some() {
-        let mut b = HttpResponse::build(StatusCode::PARTIAL_CONTENT);
-        b.insert_header((
-            header::CONTENT_RANGE,
-            format!("bytes {}-{}/{size}", span.start, span.end.saturating_sub(1)),
-        ));
-        b
-    } else {
-        HttpResponse::Ok()
-    };
-    resp.insert_header((header::ACCEPT_RANGES, "bytes"));
-    resp.insert_header((header::LAST_MODIFIED, r.meta.last_modified.to_rfc2822()));
-    if let Some(e) = &r.meta.e_tag {
-        resp.insert_header((header::ETAG, format!("\"{}\"", e.trim_matches('"'))));
-    }
-    let mime = if tail.ends_with(".parquet") || tail.ends_with("_metadata") {
+fn not_found(tail: &str) -> HttpResponse {
+    plain(
+        StatusCode::NOT_FOUND,
+        format!("no catalogue file {tail:?}\n"),
+    )
+}
+
+/// 416 with the size, as RFC 9110 asks.
+fn unsatisfiable(size: u64, why: &str) -> HttpResponse {
+    HttpResponse::build(StatusCode::RANGE_NOT_SATISFIABLE)
+        .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
+        .content_type(ContentType::plaintext())
+        .body(format!("{why} (the file has {size} bytes)\n"))
+}
+
+/// A store failure: the detail (local paths included) is logged, the
+/// client is told which file could not be read.
+fn failed(tail: &str, e: &object_store::Error) -> HttpResponse {
+    eprintln!("error: /catalogue/{tail}: {e}");
+    plain(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("reading {tail:?} failed; the operator's log has the reason\n"),
+    )
+}
+
+fn mime(tail: &str) -> &'static str {
+    if tail.ends_with(".parquet") || tail.ends_with("_metadata") {
         "application/vnd.apache.parquet"
     } else if tail.ends_with(".vot") || tail.ends_with(".xml") {
         "application/x-votable+xml"
@@ -112,18 +111,90 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         "application/fits"
     } else {
         "application/octet-stream"
+    }
+}
+
+/// GET or HEAD one file of the catalogue.
+pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let tail = req.match_info().get("tail").unwrap_or("");
+    // Only plain relative paths: no empty, `.`, `..` or hidden segments
+    // (staging directories of ingests in progress, table versions, locks
+    // are hidden).
+    if tail.is_empty() || tail.split('/').any(|s| s.is_empty() || s.starts_with('.')) {
+        return not_found(tail);
+    }
+    // None: the whole file; Some(None): a Range header we do not take
+    // (answered like an unsatisfiable one, with the size).
+    let asked: Option<Option<ByteRange>> = req
+        .headers()
+        .get(header::RANGE)
+        .map(|v| v.to_str().ok().and_then(parse_range));
+    let root = &state.catalog_root;
+    let path = root.path(tail);
+    let store = root.store();
+    let meta = match store.head(&path).await {
+        Ok(m) => m,
+        Err(object_store::Error::NotFound { .. }) => return not_found(tail),
+        Err(e) => return failed(tail, &e),
     };
-    resp.content_type(mime);
-    if head {
-        return resp.no_chunking(span.end - span.start).finish();
+    let size = meta.size;
+    let span = match asked {
+        None => 0..size,
+        Some(None) => {
+            return unsatisfiable(
+                size,
+                "only one range bytes=A-B, bytes=A- or bytes=-N is supported",
+            )
+        }
+        Some(Some(r)) => match r.resolve(size) {
+            Some(s) => s,
+            None => return unsatisfiable(size, "the range is outside the file"),
+        },
+    };
+    let mut resp = if asked.is_some() {
+        let mut b = HttpResponse::build(StatusCode::PARTIAL_CONTENT);
+        b.insert_header((
+            header::CONTENT_RANGE,
+            format!("bytes {}-{}/{size}", span.start, span.end - 1),
+        ));
+        b
+    } else {
+        HttpResponse::Ok()
+    };
+    resp.insert_header((header::ACCEPT_RANGES, "bytes"));
+    resp.insert_header((header::LAST_MODIFIED, meta.last_modified.to_rfc2822()));
+    if let Some(e) = &meta.e_tag {
+        resp.insert_header((header::ETAG, format!("\"{}\"", e.trim_matches('"'))));
     }
-    match r.bytes().await {
-        Ok(b) => resp.body(b),
-        Err(e) => plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("reading {tail:?}: {e}\n"),
-        ),
+    resp.content_type(mime(tail));
+    let len = span.end - span.start;
+    if len == 0 {
+        return resp.finish();
     }
+    if req.method() == actix_web::http::Method::HEAD {
+        // A sized body that is never sent: actix answers a HEAD with its
+        // length (an empty body would say 0).
+        let nothing = futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>();
+        return resp.no_chunking(len).streaming(nothing);
+    }
+    // The version HEAD described, or a precondition error if the file was
+    // replaced in between (the headers above would be wrong).
+    let opts = GetOptions {
+        range: Some(GetRange::Bounded(span)),
+        if_match: meta.e_tag.clone(),
+        ..Default::default()
+    };
+    let r = match store.get_opts(&path, opts).await {
+        Ok(r) => r,
+        Err(object_store::Error::NotFound { .. }) => return not_found(tail),
+        Err(e) => return failed(tail, &e),
+    };
+    let what = tail.to_string();
+    let body = r.into_stream().map_err(move |e| {
+        eprintln!("error: /catalogue/{what}: {e}");
+        std::io::Error::other("the file could not be read to the end")
+    });
+    resp.no_chunking(len).streaming(body)
 }
 
 #[cfg(test)]
@@ -131,12 +202,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ranges() {
-        assert_eq!(parse_range("bytes=0-9"), Some(GetRange::Bounded(0..10)));
-        assert_eq!(parse_range("bytes=5-"), Some(GetRange::Offset(5)));
-        assert_eq!(parse_range("bytes=-4"), Some(GetRange::Suffix(4)));
+    fn ranges_parse() {
+        assert_eq!(parse_range("bytes=0-9"), Some(ByteRange::FromTo(0, 9)));
+        assert_eq!(parse_range("bytes=5-"), Some(ByteRange::From(5)));
+        assert_eq!(parse_range("bytes=-4"), Some(ByteRange::Last(4)));
+        assert_eq!(
+            parse_range("bytes=0-18446744073709551615"),
+            Some(ByteRange::FromTo(0, u64::MAX))
+        );
         assert_eq!(parse_range("bytes=9-0"), None);
         assert_eq!(parse_range("bytes=0-1,4-5"), None);
         assert_eq!(parse_range("items=0-1"), None);
+        assert_eq!(parse_range("bytes=-"), None);
+        assert_eq!(parse_range("bytes=+1-2"), None);
+        assert_eq!(parse_range("bytes=0-18446744073709551616"), None);
+        assert_eq!(parse_range("bytes=--1"), None);
+    }
+
+    #[test]
+    fn ranges_resolve_against_the_size() {
+        // The end is clamped to the file; u64::MAX does not overflow.
+        assert_eq!(ByteRange::FromTo(0, u64::MAX).resolve(100), Some(0..100));
+        assert_eq!(ByteRange::FromTo(10, 19).resolve(100), Some(10..20));
+        assert_eq!(ByteRange::FromTo(99, 200).resolve(100), Some(99..100));
+        assert_eq!(ByteRange::FromTo(100, 200).resolve(100), None);
+        assert_eq!(ByteRange::FromTo(u64::MAX, u64::MAX).resolve(100), None);
+        assert_eq!(ByteRange::From(0).resolve(100), Some(0..100));
+        assert_eq!(ByteRange::From(100).resolve(100), None);
+        assert_eq!(ByteRange::Last(10).resolve(100), Some(90..100));
+        assert_eq!(ByteRange::Last(u64::MAX).resolve(100), Some(0..100));
+        assert_eq!(ByteRange::Last(0).resolve(100), None);
+        // Nothing is satisfiable in an empty file.
+        assert_eq!(ByteRange::From(0).resolve(0), None);
+        assert_eq!(ByteRange::Last(5).resolve(0), None);
+        assert_eq!(ByteRange::FromTo(0, 0).resolve(0), None);
     }
 }
