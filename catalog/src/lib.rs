@@ -56,4 +56,4 @@ pub mod transfer;
 pub mod votable;
 
 pub use error::{CatalogError, Result};
-pub use root::CatalogRoot;
+pub use root::{atomic_write, CatalogRoot};

@@ -2,8 +2,10 @@
 //! metadata (title, description, publisher, waveband, reference URL) and the
 //! location of every table.
 //!
-//! The manifest is replaced atomically (write to a temporary name, rename; a
-//! single PUT on object stores), so readers always see a consistent catalogue.
+//! The manifest is replaced atomically (locally: written to a unique
+//! temporary name, fsynced, renamed over the old one, the directory fsynced
+//! ([`crate::atomic_write`]); a single PUT on object stores), so readers
+//! always see a consistent catalogue, also after a crash.
 //! Table facts that change with the data (row count, files, dates) live in
 //! each table's own `astrolake-table.json`, not here.
 
@@ -107,10 +109,21 @@ impl Manifest {
         }
     }
 
-    /// Write the manifest atomically.
+    /// Write the manifest atomically (and durably, on local roots).
     pub async fn save(&self, root: &CatalogRoot) -> Result<()> {
         let text = serde_json::to_vec_pretty(self)?;
-        root.put(MANIFEST_FILE, text).await
+        match root.local_dir() {
+            Some(dir) => {
+                let path = dir.join(MANIFEST_FILE);
+                tokio::task::spawn_blocking(move || crate::root::atomic_write(&path, &text))
+                    .await
+                    .map_err(|e| {
+                        CatalogError::Invalid(format!("writing {MANIFEST_FILE}: {e}"))
+                    })??;
+                Ok(())
+            }
+            None => root.put(MANIFEST_FILE, text).await,
+        }
     }
 
     /// Find a table by `schema.table` (case-insensitive), returning the
@@ -137,20 +150,73 @@ impl Manifest {
     }
 }
 
+/// Check that `name` (a schema or table name) is a plain identifier:
+/// ASCII letters, digits and `_`, starting with a letter, at most 64
+/// characters. Names become directory names (`SCHEMA/TABLE/`), so this is
+/// also what keeps a name from reaching a sibling's files (`/`, `..`).
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(CatalogError::Invalid(format!(
+            "{name:?} is not a valid name: use letters, digits and _, starting with a letter \
+             (at most 128 characters)"
+        )))
+    }
+}
+
 /// Split `SCHEMA.TABLE`, checking both are plain identifiers.
 pub fn split_table_name(qualified: &str) -> Result<(String, String)> {
     let (s, t) = qualified.split_once('.').ok_or_else(|| {
         CatalogError::Invalid(format!("table name {qualified:?} must be SCHEMA.TABLE"))
     })?;
     for part in [s, t] {
-        let ok = !part.is_empty()
-            && part.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !ok {
-            return Err(CatalogError::Invalid(format!(
-                "{part:?} in {qualified:?} is not a valid name: use letters, digits and _, starting with a letter"
-            )));
-        }
+        check_name(part).map_err(|e| CatalogError::Invalid(format!("{e} (in {qualified:?})")))?;
     }
     Ok((s.to_string(), t.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_plain_identifiers() {
+        for ok in ["gaia", "gaia_source", "T2", "a"] {
+            assert!(check_name(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "", "..", ".", "a/b", "../gaia", "a.b", "_x", "1a", "a b", "a\\b", "é", "a-b",
+        ] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_name(&"a".repeat(129)).is_err());
+        assert!(split_table_name("gaia.source").is_ok());
+        let e = split_table_name("gaia.../x").unwrap_err().to_string();
+        assert!(e.contains("not a valid name"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn saving_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = CatalogRoot::open(&dir.path().to_string_lossy()).unwrap();
+        let mut m = Manifest::load(&root).await.unwrap();
+        m.title = Some("one".into());
+        m.save(&root).await.unwrap();
+        m.title = Some("two".into());
+        m.save(&root).await.unwrap();
+        assert_eq!(
+            Manifest::load(&root).await.unwrap().title.as_deref(),
+            Some("two")
+        );
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec![MANIFEST_FILE.to_string()]);
+    }
 }

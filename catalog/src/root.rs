@@ -5,7 +5,8 @@
 //! Local roots use the process-wide `file://` store (absolute paths), like
 //! DataFusion's default; S3 roots use `AmazonS3Builder::from_env()`.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -173,6 +174,11 @@ impl CatalogRoot {
         Ok(())
     }
 
+    /// `rel` below the root, as errors name it.
+    pub(crate) fn display_path(&self, rel: &str) -> String {
+        format!("{}{rel}", self.display_prefix())
+    }
+
     fn display_prefix(&self) -> String {
         let s = self.url.to_string();
         if s.ends_with('/') {
@@ -180,5 +186,68 @@ impl CatalogRoot {
         } else {
             format!("{s}/")
         }
+    }
+}
+
+/// Replace the file at `path` with `bytes`, atomically and durably: the
+/// bytes go to a unique temporary name in the same directory (hidden,
+/// `.NAME.XXXXXX.tmp`), are fsynced, renamed over `path`, and the
+/// directory is fsynced, so after a crash `path` holds the old or the new
+/// content, never a part. The directory is created if missing.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other(format!("{}: not a file name", path.display())))?;
+    std::fs::create_dir_all(dir)?;
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let mut b = tempfile::Builder::new();
+    b.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        // Readable like a file the process creates (tempfile's own
+        // default is 0600); the umask still applies.
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut tmp = b.tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/state.json");
+        atomic_write(&path, b"one").unwrap();
+        atomic_write(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("sub"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("state.json")]);
+        // Two writers never share a temporary name.
+        let p = Arc::new(dir.path().join("many.json"));
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let p = Arc::clone(&p);
+                std::thread::spawn(move || atomic_write(&p, format!("{i}").as_bytes()).unwrap())
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let text = std::fs::read_to_string(p.as_ref()).unwrap();
+        assert!(text.parse::<u32>().unwrap() < 8, "{text}");
     }
 }

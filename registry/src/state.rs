@@ -1,10 +1,12 @@
 //! Record dates that outlive the server: when each identifier was first
 //! published, when its content last changed (a SHA-256 digest of the
 //! record tells), and which records were removed (OAI-PMH deleted
-//! records). Kept in one JSON file, replaced atomically.
+//! records). Kept in one JSON file, replaced atomically and durably
+//! ([`astrolake_catalog::atomic_write`]: unique temporary name, fsync,
+//! rename, directory fsync).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -54,19 +56,15 @@ impl State {
         }
     }
 
-    /// Write the state file atomically (a temporary file renamed over it).
+    /// Write the state file atomically and durably: after a crash it
+    /// holds the old or the new state, and two servers sharing a data
+    /// directory never write through the same temporary file.
     pub fn save(&self, path: &Path) -> Result<(), RegistryError> {
-        let err = |e: std::io::Error| RegistryError::State {
+        let body = serde_json::to_vec_pretty(self).expect("the state serialises");
+        astrolake_catalog::atomic_write(path, &body).map_err(|e| RegistryError::State {
             path: path.to_path_buf(),
             message: e.to_string(),
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(err)?;
-        }
-        let tmp: PathBuf = path.with_extension("json.tmp");
-        let body = serde_json::to_vec_pretty(self).expect("the state serialises");
-        std::fs::write(&tmp, body).map_err(err)?;
-        std::fs::rename(&tmp, path).map_err(err)
+        })
     }
 
     /// Bring the state up to date with the records published now
@@ -147,6 +145,12 @@ mod tests {
         s.sync([("ivo://a/x", "d1")], "2026-01-01T00:00:00Z");
         s.save(&path).unwrap();
         assert_eq!(State::load(&path).unwrap(), s);
+        // Nothing but the state file is left in its directory.
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("state.json")]);
         std::fs::write(&path, "{not json").unwrap();
         assert!(State::load(&path).is_err());
     }
