@@ -12,9 +12,20 @@
 //!
 //! Local and object-store tables take the same path: files are addressed in
 //! the root's object store and DataFusion reads them with range requests.
+//!
+//! Versions: a scanner reads one published version, the one it was opened
+//! on (local tables: the `SCHEMA/.versions/TABLE.<id>/` directory the
+//! table's link pointed at; object stores: `SCHEMA/TABLE/v<id>/`). Version
+//! directories are never changed once published, so a scan never mixes
+//! one version's descriptor (file list, sizes, `_healpix_29` bounds) with
+//! another's files. A scanner opened by [`crate::store::Catalog`] follows
+//! the table once its version has been deleted (after later ingests): the
+//! next scan reopens the version the manifest names, if it has the same
+//! columns.
 
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
@@ -36,7 +47,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use crate::error::{CatalogError, Result};
 use crate::healpix::{intersect_ranges, normalize_ranges, ranges_overlap, HEALPIX_COLUMN};
 use crate::root::CatalogRoot;
-use crate::table::{DataFile, TableInfo, TableKind, SIDECAR_FILE, TABLE_INFO_FILE};
+use crate::table::{DataFile, TableInfo, TableKind, MOC_FILE, SIDECAR_FILE, TABLE_INFO_FILE};
 use crate::votable::TableMeta;
 
 /// A stored table, ready to scan.
@@ -48,15 +59,127 @@ pub struct TableScanner {
     meta: Arc<TableMeta>,
     schema: SchemaRef,
     cover: Option<Arc<Vec<Range<u64>>>>,
+    moc: Option<bytes::Bytes>,
+    follow: Option<Arc<Follow>>,
+    /// The descriptor as it was read (a replaced descriptor means a
+    /// replaced version, for directories that are not pinned versions).
+    descriptor: Option<Stamp>,
+}
+
+/// What tells one object version from another.
+type Stamp = (Option<String>, chrono::DateTime<chrono::Utc>, u64);
+
+fn stamp(m: &object_store::ObjectMeta) -> Stamp {
+    (m.e_tag.clone(), m.last_modified, m.size)
+}
+
+/// How a catalogue table finds its current version once its own is gone.
+#[derive(Debug)]
+struct Follow {
+    schema: String,
+    table: String,
+    state: tokio::sync::Mutex<FollowState>,
+}
+
+#[derive(Debug, Default)]
+struct FollowState {
+    /// When the pinned version was last seen.
+    seen: Option<Instant>,
+    /// The version that replaced it.
+    next: Option<TableScanner>,
+}
+
+/// The directory of the version a local table's link (`SCHEMA/TABLE` ->
+/// `.versions/TABLE.<id>`) points at, relative to the root; `dir` itself
+/// when it is not such a link (object stores, tables published before
+/// versioned directories).
+fn pinned_dir(root: &CatalogRoot, dir: &str) -> String {
+    let Some(local) = root.local_dir() else {
+        return dir.to_string();
+    };
+    let Ok(target) = std::fs::read_link(local.join(dir)) else {
+        return dir.to_string();
+    };
+    let parts: Option<Vec<String>> = target
+        .components()
+        .map(|c| match c {
+            std::path::Component::Normal(p) => p.to_str().map(str::to_string),
+            _ => None,
+        })
+        .collect();
+    match (parts, dir.trim_matches('/').rsplit_once('/')) {
+        (Some(p), Some((parent, _))) if !p.is_empty() => format!("{parent}/{}", p.join("/")),
+        (Some(p), None) if !p.is_empty() => p.join("/"),
+        _ => dir.to_string(),
+    }
+}
+
+/// Check that every data file the descriptor lists is a plain relative
+/// path inside the table directory (a descriptor from another site could
+/// name anything).
+fn check_files(dir: &str, info: &TableInfo) -> Result<()> {
+    for f in &info.files {
+        if !crate::transfer::plain_relative(&f.path) {
+            return Err(CatalogError::Metadata(format!(
+                "{dir}/{TABLE_INFO_FILE}: the data file {:?} is not a path inside the table",
+                f.path
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Read the coverage MOC of the table in `dir`, if it has one, checking it
+/// is a MOC the registry can use (FITS, 64-bit HEALPix).
+async fn read_moc(root: &CatalogRoot, dir: &str) -> Result<Option<bytes::Bytes>> {
+    use moc::deser::fits::{from_fits_ivoa, MocIdxType, MocQtyType};
+    let path = if dir.is_empty() {
+        MOC_FILE.to_string()
+    } else {
+        format!("{dir}/{MOC_FILE}")
+    };
+    let Some(b) = root.get_opt(&path).await? else {
+        return Ok(None);
+    };
+    match from_fits_ivoa(std::io::Cursor::new(b.as_ref())) {
+        Ok(MocIdxType::U64(MocQtyType::Hpx(_))) => Ok(Some(b)),
+        Ok(_) => Err(CatalogError::Metadata(format!(
+            "{path}: not a 64-bit HEALPix (spatial) MOC"
+        ))),
+        Err(e) => Err(CatalogError::Metadata(format!("{path}: not a MOC ({e})"))),
+    }
+}
+
+/// The columns as a query plan sees them (names, types, nullability).
+fn columns(schema: &SchemaRef) -> Vec<(String, arrow::datatypes::DataType, bool)> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().clone(), f.is_nullable()))
+        .collect()
 }
 
 impl TableScanner {
     /// Open the table stored in `dir` (relative to the root): its
-    /// descriptor, sidecar and schema (from `dataset/_common_metadata`).
+    /// descriptor, sidecar, schema (from `dataset/_common_metadata`) and
+    /// coverage MOC. A local table's link is resolved here: the scanner
+    /// reads that version ([`TableScanner::dir`]) from then on.
     pub async fn open(root: &CatalogRoot, dir: &str) -> Result<Self> {
-        let info: TableInfo =
-            serde_json::from_slice(&root.get(&format!("{dir}/{TABLE_INFO_FILE}")).await?)
-                .map_err(|e| CatalogError::Metadata(format!("{dir}/{TABLE_INFO_FILE}: {e}")))?;
+        let dir = pinned_dir(root, dir);
+        let dir = dir.as_str();
+        let at = root.path(&format!("{dir}/{TABLE_INFO_FILE}"));
+        let got = match root.store().get(&at).await {
+            Ok(g) => g,
+            Err(object_store::Error::NotFound { .. }) => {
+                return Err(CatalogError::NotFound(
+                    root.display_path(&format!("{dir}/{TABLE_INFO_FILE}")),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let descriptor = Some(stamp(&got.meta));
+        let info: TableInfo = serde_json::from_slice(&got.bytes().await?)
+            .map_err(|e| CatalogError::Metadata(format!("{dir}/{TABLE_INFO_FILE}: {e}")))?;
         let sidecar = root.get(&format!("{dir}/{SIDECAR_FILE}")).await?;
         let meta = TableMeta::from_votable(&String::from_utf8_lossy(&sidecar))?;
         let common = root.get(&format!("{dir}/dataset/_common_metadata")).await?;
@@ -74,6 +197,8 @@ impl TableScanner {
                 schema.fields().len()
             )));
         }
+        check_files(dir, &info)?;
+        let moc = read_moc(root, dir).await?;
         let schema = with_field_metadata(&schema, &meta);
         Ok(TableScanner {
             root: root.clone(),
@@ -82,6 +207,9 @@ impl TableScanner {
             meta: Arc::new(meta),
             schema,
             cover: None,
+            moc,
+            follow: None,
+            descriptor,
         })
     }
 
@@ -226,6 +354,7 @@ impl TableScanner {
                 .unwrap_or_else(|| format!("{}-{}", files.len(), total)),
             files,
         };
+        let moc = read_moc(root, dir).await?;
         let schema = with_field_metadata(&schema, &meta);
         Ok(TableScanner {
             root: root.clone(),
@@ -234,7 +363,87 @@ impl TableScanner {
             meta: Arc::new(meta),
             schema,
             cover: None,
+            moc,
+            follow: None,
+            descriptor: None,
         })
+    }
+
+    /// This scanner, following the catalogue's table `schema.table` once
+    /// the version it reads is deleted: the next scan then reads the
+    /// version the root's manifest names (checked before each scan on
+    /// local roots, at most once a second on object stores).
+    pub fn following(self, schema: &str, table: &str) -> Self {
+        TableScanner {
+            follow: Some(Arc::new(Follow {
+                schema: schema.to_string(),
+                table: table.to_string(),
+                state: Default::default(),
+            })),
+            ..self
+        }
+    }
+
+    /// The coverage MOC (FITS), read and checked when the table was opened.
+    pub fn moc(&self) -> Option<&[u8]> {
+        self.moc.as_deref()
+    }
+
+    /// The version to scan: this one while it exists, else the one that
+    /// replaced it (when following a catalogue table).
+    async fn current(&self) -> DfResult<Option<TableScanner>> {
+        let Some(f) = &self.follow else {
+            return Ok(None);
+        };
+        let mut st = f.state.lock().await;
+        if let Some(next) = &st.next {
+            return Ok(Some(next.clone()));
+        }
+        let every = if self.root.local_dir().is_some() {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(1)
+        };
+        if st.seen.is_some_and(|t| t.elapsed() < every) {
+            return Ok(None);
+        }
+        let descriptor = self.root.path(&format!("{}/{TABLE_INFO_FILE}", self.dir));
+        match self.root.store().head(&descriptor).await {
+            Err(object_store::Error::NotFound { .. }) => {}
+            // Replaced in place (a table directory from before versioned
+            // directories): this version is gone too.
+            Ok(m) if self.descriptor.as_ref().is_some_and(|d| *d != stamp(&m)) => {}
+            // Present, or the store cannot tell now: keep this version.
+            _ => {
+                st.seen = Some(Instant::now());
+                return Ok(None);
+            }
+        }
+        let name = format!("{}.{}", f.schema, f.table);
+        let plan = datafusion::error::DataFusionError::Plan;
+        let manifest = crate::manifest::Manifest::load(&self.root).await?;
+        let Some((_, _, entry)) = manifest.table(&f.schema, &f.table) else {
+            return Err(plan(format!(
+                "{name} was removed from the catalogue since this service opened it"
+            )));
+        };
+        let next = TableScanner::open(&self.root, &entry.path)
+            .await
+            .map_err(|e| {
+                plan(format!(
+                    "{name} was re-published since this service opened it, and the new \
+                     version cannot be opened: {e}"
+                ))
+            })?
+            .following(&f.schema, &f.table);
+        if columns(&next.schema) != columns(&self.schema) {
+            return Err(plan(format!(
+                "{name} was re-published with other columns since this service opened it; \
+                 it is served as published after a restart"
+            )));
+        }
+        st.next = Some(next.clone());
+        Ok(Some(next))
     }
 
     /// The root the table's files are under (the catalogue's, or a
@@ -251,7 +460,8 @@ impl TableScanner {
     pub fn meta(&self) -> &TableMeta {
         &self.meta
     }
-    /// The table directory relative to the root.
+    /// The directory the scanner reads, relative to the root: the pinned
+    /// version's (`SCHEMA/.versions/TABLE.<id>` for local tables).
     pub fn dir(&self) -> &str {
         &self.dir
     }
@@ -468,6 +678,13 @@ impl TableProvider for TableScanner {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        if let Some(next) = self.current().await? {
+            let view = TableScanner {
+                cover: self.cover.clone(),
+                ..next
+            };
+            return view.scan(state, projection, filters, limit).await;
+        }
         let ranges = self.effective_ranges(filters);
         let files = self.files_for(ranges.as_deref());
         if files.is_empty() {

@@ -33,19 +33,27 @@ impl Catalog {
     /// Open every table listed in the root's manifest; mounted remote
     /// tables take their options from the manifest, completed by the
     /// first of `remotes` whose URL prefix matches. A remote table that
-    /// cannot be opened (unreachable, denied, missing files) is left out
-    /// and reported by [`Catalog::problems`]; the others are served.
+    /// cannot be opened (unreachable, denied, missing or malformed
+    /// metadata or coverage MOC, an invalid location) is left out and
+    /// reported by [`Catalog::problems`]; the others are served. A local
+    /// table that cannot be opened is an error (the catalogue itself is
+    /// damaged).
+    ///
+    /// Each local table is pinned to the version published when it was
+    /// opened, and follows a newer one only once that version is gone
+    /// ([`TableScanner::following`]).
     pub async fn open_with(root: &CatalogRoot, remotes: &RemoteSettings) -> Result<Self> {
         let manifest = Manifest::load(root).await?;
         let mut tables = Vec::new();
         let mut problems = Vec::new();
         for (s, t, e) in manifest.tables() {
             match &e.remote {
-                None => tables.push((
-                    s.to_string(),
-                    t.to_string(),
-                    TableScanner::open(root, &e.path).await?,
-                )),
+                None => {
+                    let scanner = TableScanner::open(root, &e.path)
+                        .await
+                        .map_err(|err| with_table(err, s, t))?;
+                    tables.push((s.to_string(), t.to_string(), scanner.following(s, t)))
+                }
                 Some(r) => match open_remote(r, s, t, remotes).await {
                     Ok(scanner) => tables.push((s.to_string(), t.to_string(), scanner)),
                     Err(err) => problems.push(format!("{s}.{t} ({}): {err}", r.url)),
@@ -58,6 +66,20 @@ impl Catalog {
             tables,
             problems,
         })
+    }
+
+    /// This catalogue as it will be once `added` are registered with
+    /// `manifest` (an import checks it can serve them before writing the
+    /// manifest).
+    pub fn with_tables(
+        &self,
+        manifest: Manifest,
+        added: impl IntoIterator<Item = (String, String, TableScanner)>,
+    ) -> Catalog {
+        let mut c = self.clone();
+        c.manifest = manifest;
+        c.tables.extend(added);
+        c
     }
 
     /// Remote tables that could not be opened, with the reason.
@@ -121,7 +143,23 @@ impl Catalog {
     }
 }
 
-/// Open a mounted remote table.
+/// Name the table in an error that does not.
+fn with_table(
+    e: crate::error::CatalogError,
+    schema: &str,
+    table: &str,
+) -> crate::error::CatalogError {
+    use crate::error::CatalogError;
+    match e {
+        CatalogError::Metadata(m) => CatalogError::Metadata(format!("{schema}.{table}: {m}")),
+        CatalogError::NotFound(m) => CatalogError::NotFound(format!("{schema}.{table}: {m}")),
+        CatalogError::Invalid(m) => CatalogError::Invalid(format!("{schema}.{table}: {m}")),
+        other => other,
+    }
+}
+
+/// Open a mounted remote table (its descriptor or HATS metadata, schema
+/// and coverage MOC).
 pub async fn open_remote(
     r: &crate::manifest::RemoteTable,
     schema: &str,

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{CatalogError, Result};
-use crate::manifest::{Manifest, RemoteTable, SchemaEntry, TableEntry, MANIFEST_FILE};
+use crate::manifest::{Manifest, RemoteTable, TableEntry, MANIFEST_FILE};
 use crate::provider::TableScanner;
 use crate::remote::RemoteOptions;
 use crate::root::CatalogRoot;
@@ -224,15 +224,27 @@ async fn discover_at(url: &str, opts: &RemoteOptions) -> Result<Vec<Found>> {
         if let Some(b) = root.get_opt(MANIFEST_FILE).await? {
             let m: Manifest = serde_json::from_slice(&b)
                 .map_err(|e| CatalogError::Metadata(format!("{root_url}/{MANIFEST_FILE}: {e}")))?;
-            let found: Vec<Found> = m
-                .tables()
-                .map(|(_, t, e)| Found {
+            let mut found = Vec::new();
+            for (s, t, e) in m.tables() {
+                // A table the other site mounts from elsewhere is not in
+                // this store.
+                if e.remote.is_some() {
+                    continue;
+                }
+                if !plain_relative(&e.path) {
+                    return Err(CatalogError::Metadata(format!(
+                        "{root_url}/{MANIFEST_FILE}: {s}.{t} is at {:?}, not a directory of \
+                         the catalogue",
+                        e.path
+                    )));
+                }
+                found.push(Found {
                     table: t.to_string(),
                     url: format!("{root_url}/{}", e.path.trim_matches('/')),
                     layout: "astrolake".into(),
                     description: e.description.clone(),
-                })
-                .collect();
+                });
+            }
             if found.is_empty() {
                 return Err(CatalogError::NotFound(format!(
                     "{root_url}/{MANIFEST_FILE} lists no tables"
@@ -264,21 +276,129 @@ async fn discover_at(url: &str, opts: &RemoteOptions) -> Result<Vec<Found>> {
     )))
 }
 
-/// Register `tables` under `schema` in the catalogue at `root`, read in
-/// place: every table is opened first (metadata, schema, partitions), and
-/// nothing is registered unless all open. Fails if `schema` already has a
-/// table of one of these names.
-pub async fn mount(
+/// Whether `p` is a plain relative path inside a catalogue: non-empty
+/// `/`-separated segments, none `.`, `..` or hidden, no `\\` or `:`.
+pub fn plain_relative(p: &str) -> bool {
+    !p.is_empty()
+        && p.split('/')
+            .all(|s| !s.is_empty() && !s.starts_with('.') && !s.contains('\\') && !s.contains(':'))
+}
+
+/// Tables of an import, opened (and copied, for `--copy`) but not yet
+/// registered: [`Staged::commit`] registers them, [`Staged::discard`]
+/// removes what was copied.
+#[derive(Debug)]
+pub struct Staged {
+    root: CatalogRoot,
+    schema: String,
+    title: Option<String>,
+    entries: Vec<(String, TableEntry)>,
+    scanners: Vec<TableScanner>,
+    /// Directories written (copies), removed by `discard`.
+    written: Vec<String>,
+}
+
+impl Staged {
+    /// The schema the tables go to, as the manifest will have it (an
+    /// existing schema's spelling when it differs only in case).
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// The tables as `(table, scanner)`.
+    pub fn tables(&self) -> impl Iterator<Item = (&str, &TableScanner)> {
+        self.entries
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .zip(self.scanners.iter())
+    }
+
+    /// `m` with these tables added: what the manifest will be after
+    /// [`Staged::commit`]. Fails if one of the names is taken.
+    pub fn added_to(&self, m: &Manifest) -> Result<Manifest> {
+        let mut m = m.clone();
+        let names: Vec<(String, Option<String>)> = self
+            .entries
+            .iter()
+            .map(|(n, _)| (n.clone(), None))
+            .collect();
+        check_free(&m, &self.schema, &names)?;
+        let entry = m.schemas.entry(self.schema.clone()).or_default();
+        if entry.title.is_none() {
+            entry.title = self.title.clone();
+        }
+        entry.tables.extend(self.entries.iter().cloned());
+        Ok(m)
+    }
+
+    /// Register the tables: the manifest is written (under the root's
+    /// writer lock, re-read and checked for names taken meanwhile).
+    pub async fn commit(&self) -> Result<()> {
+        let _lock = crate::ingest::publish::lock(&self.root)?;
+        let m = self.added_to(&Manifest::load(&self.root).await?)?;
+        m.save(&self.root).await
+    }
+
+    /// Give up: remove the files copied (best effort); nothing was
+    /// registered.
+    pub async fn discard(self) {
+        for dir in &self.written {
+            let _ = self.root.delete_prefix(dir).await;
+            if let Some(local) = self.root.local_dir() {
+                let _ = std::fs::remove_dir_all(local.join(dir));
+            }
+        }
+    }
+}
+
+/// Check the names of an import: `schema` and each table a plain
+/// identifier (they become directories: no `/`, `..`), no two tables the
+/// same (case-insensitively).
+pub fn check_names(schema: &str, names: &[(String, Option<String>)]) -> Result<()> {
+    crate::manifest::check_name(schema)
+        .map_err(|e| CatalogError::Invalid(format!("schema {e}")))?;
+    let mut seen = std::collections::BTreeSet::new();
+    for (n, _) in names {
+        crate::manifest::check_name(n)
+            .map_err(|e| CatalogError::Invalid(format!("the source's table {e}")))?;
+        if !seen.insert(n.to_ascii_lowercase()) {
+            return Err(CatalogError::Invalid(format!(
+                "two tables are named {n}; import them one at a time"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The spelling `m` has for `schema` (names are case-insensitive), else
+/// `schema`.
+fn schema_spelling(m: &Manifest, schema: &str) -> String {
+    m.schemas
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(schema))
+        .cloned()
+        .unwrap_or_else(|| schema.to_string())
+}
+
+/// Open `tables` for registering under `schema`, read in place: every
+/// table is opened (metadata, schema, partitions, coverage); nothing is
+/// registered. Fails if a name is invalid or `schema` already has a table
+/// of one of these names.
+pub async fn prepare_mount(
     root: &CatalogRoot,
     schema: &str,
     tables: &[RemoteTable],
     names: &[(String, Option<String>)],
     title: Option<String>,
     remotes: &crate::store::RemoteSettings,
-) -> Result<Vec<TableScanner>> {
+) -> Result<Staged> {
+    check_names(schema, names)?;
+    let m = Manifest::load(root).await?;
+    let schema = schema_spelling(&m, schema);
+    check_free(&m, &schema, names)?;
     let mut opened = Vec::new();
     for (r, (name, _)) in tables.iter().zip(names) {
-        let s = crate::store::open_remote(r, schema, name, remotes)
+        let s = crate::store::open_remote(r, &schema, name, remotes)
             .await
             .map_err(|e| {
                 CatalogError::Invalid(format!("cannot mount {} as {schema}.{name}: {e}", r.url))
@@ -302,13 +422,40 @@ pub async fn mount(
             )
         })
         .collect();
-    register(root, schema, entries, title).await?;
-    Ok(opened)
+    Ok(Staged {
+        root: root.clone(),
+        schema,
+        title,
+        entries,
+        scanners: opened,
+        written: Vec::new(),
+    })
+}
+
+/// Register `tables` under `schema` in the catalogue at `root`, read in
+/// place: every table is opened first (metadata, schema, partitions), and
+/// nothing is registered unless all open. Fails if `schema` already has a
+/// table of one of these names.
+pub async fn mount(
+    root: &CatalogRoot,
+    schema: &str,
+    tables: &[RemoteTable],
+    names: &[(String, Option<String>)],
+    title: Option<String>,
+    remotes: &crate::store::RemoteSettings,
+) -> Result<Vec<TableScanner>> {
+    let staged = prepare_mount(root, schema, tables, names, title, remotes).await?;
+    staged.commit().await?;
+    Ok(staged.scanners)
 }
 
 /// Fail if `schema` in `m` already has a table of one of `names`.
 fn check_free(m: &Manifest, schema: &str, names: &[(String, Option<String>)]) -> Result<()> {
-    let Some(e) = m.schemas.get(schema) else {
+    let Some((schema, e)) = m
+        .schemas
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(schema))
+    else {
         return Ok(());
     };
     for (name, _) in names {
@@ -321,51 +468,59 @@ fn check_free(m: &Manifest, schema: &str, names: &[(String, Option<String>)]) ->
     Ok(())
 }
 
-/// Add tables to `schema` in the manifest, under the root's writer lock,
-/// refusing names already there.
-async fn register(
-    root: &CatalogRoot,
-    schema: &str,
-    entries: Vec<(String, TableEntry)>,
-    title: Option<String>,
-) -> Result<()> {
-    let _lock = crate::ingest::publish::lock(root)?;
-    let mut m = Manifest::load(root).await?;
-    let names: Vec<(String, Option<String>)> =
-        entries.iter().map(|(n, _)| (n.clone(), None)).collect();
-    check_free(&m, schema, &names)?;
-    let entry = m
-        .schemas
-        .entry(schema.to_string())
-        .or_insert_with(SchemaEntry::default);
-    if entry.title.is_none() {
-        entry.title = title;
-    }
-    entry.tables.extend(entries);
-    m.save(root).await
-}
-
 /// Copy the mounted-to-be tables into the catalogue at `root` under
 /// `schema` (`import --copy`): their files, plus astrolake's descriptor
-/// and sidecar for plain HATS tables; then register them as local tables.
-pub async fn copy_in(
+/// and sidecar for plain HATS tables; then open the copies. Nothing is
+/// registered; a failure removes what was copied.
+pub async fn prepare_copy(
     root: &CatalogRoot,
     schema: &str,
     tables: &[RemoteTable],
     names: &[(String, Option<String>)],
     remotes: &crate::store::RemoteSettings,
+) -> Result<Staged> {
+    check_names(schema, names)?;
+    let m = Manifest::load(root).await?;
+    let schema = schema_spelling(&m, schema);
+    check_free(&m, &schema, names)?;
+    let mut staged = Staged {
+        root: root.clone(),
+        schema: schema.clone(),
+        title: None,
+        entries: Vec::new(),
+        scanners: Vec::new(),
+        written: Vec::new(),
+    };
+    match copy_tables(&mut staged, tables, names, remotes).await {
+        Ok(()) => Ok(staged),
+        Err(e) => {
+            staged.discard().await;
+            Err(e)
+        }
+    }
+}
+
+async fn copy_tables(
+    staged: &mut Staged,
+    tables: &[RemoteTable],
+    names: &[(String, Option<String>)],
+    remotes: &crate::store::RemoteSettings,
 ) -> Result<()> {
-    check_free(&Manifest::load(root).await?, schema, names)?;
-    for (r, (name, _)) in tables.iter().zip(names) {
-        let scanner = crate::store::open_remote(r, schema, name, remotes).await?;
+    let root = staged.root.clone();
+    let schema = staged.schema.clone();
+    for (r, (name, description)) in tables.iter().zip(names) {
+        let scanner = crate::store::open_remote(r, &schema, name, remotes).await?;
         let src = scanner.root();
         let dir = format!("{schema}/{name}");
+        // Whatever an earlier, failed copy left there goes first.
+        root.delete_prefix(&dir).await?;
+        staged.written.push(dir.clone());
         for (rel, _) in list(src, "").await? {
             let bytes = src.get(&rel).await?;
-            put(root, &format!("{dir}/{rel}"), bytes).await?;
+            put(&root, &format!("{dir}/{rel}"), bytes).await?;
         }
         let mut info = scanner.info().clone();
-        info.schema = schema.to_string();
+        info.schema = schema.clone();
         info.table = name.clone();
         root.put(
             &format!("{dir}/{}", crate::table::TABLE_INFO_FILE),
@@ -379,21 +534,34 @@ pub async fn copy_in(
             )
             .await?;
         }
+        staged.scanners.push(TableScanner::open(&root, &dir).await?);
+        staged.entries.push((
+            name.clone(),
+            TableEntry {
+                path: dir,
+                description: description.clone(),
+                remote: None,
+            },
+        ));
     }
-    let entries = names
-        .iter()
-        .map(|(name, description)| {
-            (
-                name.clone(),
-                TableEntry {
-                    path: format!("{schema}/{name}"),
-                    description: description.clone(),
-                    remote: None,
-                },
-            )
-        })
-        .collect();
-    register(root, schema, entries, None).await
+    Ok(())
+}
+
+/// Copy the mounted-to-be tables into the catalogue at `root` under
+/// `schema` (`import --copy`) and register them as local tables.
+pub async fn copy_in(
+    root: &CatalogRoot,
+    schema: &str,
+    tables: &[RemoteTable],
+    names: &[(String, Option<String>)],
+    remotes: &crate::store::RemoteSettings,
+) -> Result<()> {
+    let staged = prepare_copy(root, schema, tables, names, remotes).await?;
+    if let Err(e) = staged.commit().await {
+        staged.discard().await;
+        return Err(e);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

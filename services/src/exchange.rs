@@ -6,13 +6,18 @@
 //! (VOResource XML, by `http(s)://` or in a store), an export root or its
 //! `astrolake.json`, or a plain HATS catalogue (`hats.properties`). Every
 //! URL the server fetches, and the store it reads, must be on a host of
-//! `[uploads] allowed_hosts`.
+//! `[uploads] allowed_hosts`; the tables a record names must be at
+//! `s3://`, `http://` or `https://` URLs (never `file://` or a local path),
+//! with valid bucket names, regions and endpoints.
+//!
+//! Imports run one at a time, and register nothing unless everything
+//! served from the new tables can be built: the manifest is written last.
 
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use astrolake_catalog::manifest::RemoteTable;
-use astrolake_catalog::remote::{check_allowed, RemoteOptions};
+use astrolake_catalog::remote::{check_allowed, check_source, Allowed, RemoteOptions};
 use astrolake_catalog::store::Catalog;
 use astrolake_catalog::transfer::{self, Found};
 use astrolake_catalog::CatalogRoot;
@@ -43,6 +48,16 @@ pub fn configured(cfg: &Config, url: &str) -> RemoteOptions {
         .find(|r| url.starts_with(&r.url))
         .map(|r| r.options())
         .unwrap_or_default()
+}
+
+/// What imports may read: `[uploads] allowed_hosts`, and every bucket on
+/// those hosts (a bucket allowlist, [`Allowed::buckets`], is not
+/// configurable yet).
+pub fn allowed(cfg: &Config) -> Allowed {
+    Allowed {
+        hosts: cfg.uploads.allowed_hosts.clone(),
+        buckets: Vec::new(),
+    }
 }
 
 /// `[[remotes]]` as the store takes them.
@@ -90,7 +105,8 @@ struct Resolved {
 }
 
 async fn resolve(cfg: &Config, req: &ImportRequest) -> Result<Resolved> {
-    let allowed = &cfg.uploads.allowed_hosts;
+    let reach = allowed(cfg);
+    let allowed = &reach.hosts;
     let url = req.url.trim();
     let parsed = url::Url::parse(url).with_context(|| format!("{url} is not a URL"))?;
     let base_opts = req.options.clone().or(&configured(cfg, url));
@@ -122,9 +138,8 @@ async fn resolve(cfg: &Config, req: &ImportRequest) -> Result<Resolved> {
         options = options.or(&configured(cfg, &access.root));
         let mut tables = Vec::new();
         for (name, dir) in &access.tables {
-            let dir_url =
-                url::Url::parse(dir).with_context(|| format!("record table URL {dir}"))?;
-            check_allowed(&dir_url, &options, allowed)?;
+            check_source(dir, &options, &reach)
+                .with_context(|| format!("table {name} of {}", access.identifier))?;
             let found = transfer::discover(dir, &options)
                 .await
                 .with_context(|| format!("table {name} of {}", access.identifier))?;
@@ -153,19 +168,48 @@ async fn resolve(cfg: &Config, req: &ImportRequest) -> Result<Resolved> {
     })
 }
 
+/// One import at a time in this process: two at once could copy into the
+/// same directory, or build what is served from a manifest the other is
+/// about to change.
+static IMPORTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Import the tables at `req.url` into the catalogue at `root` under
 /// `req.schema`: mounted in place, or copied with `req.copy`. Nothing is
-/// registered unless every table opens. Returns the qualified names.
+/// registered unless every table opens and everything served from the
+/// catalogue with them can be built. Returns the qualified names.
 pub async fn import(cfg: &Config, root: &CatalogRoot, req: &ImportRequest) -> Result<Vec<String>> {
+    import_then(cfg, root, req, |_| {}).await
+}
+
+/// [`import`], then `serve` is given what is now served (built from the
+/// catalogue with the new tables before the manifest was written; the
+/// registry state is saved), before the next import may start: a running
+/// server swaps it in here, so that two imports never swap in each
+/// other's stale state.
+pub async fn import_then(
+    cfg: &Config,
+    root: &CatalogRoot,
+    req: &ImportRequest,
+    serve: impl FnOnce(crate::http::Served),
+) -> Result<Vec<String>> {
+    let _one = IMPORTS.lock().await;
+    let (names, served, state) = import_unlocked(cfg, root, req).await?;
+    crate::publish::save_state(cfg, &state)?;
+    serve(served);
+    Ok(names)
+}
+
+async fn import_unlocked(
+    cfg: &Config,
+    root: &CatalogRoot,
+    req: &ImportRequest,
+) -> Result<(
+    Vec<String>,
+    crate::http::Served,
+    astrolake_registry::state::State,
+)> {
     let schema = req.schema.trim();
-    let valid = schema
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic())
-        && schema
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !valid
+    if astrolake_catalog::manifest::check_name(schema).is_err()
         || schema.eq_ignore_ascii_case("TAP_SCHEMA")
         || schema.eq_ignore_ascii_case("TAP_UPLOAD")
     {
@@ -187,22 +231,39 @@ pub async fn import(cfg: &Config, root: &CatalogRoot, req: &ImportRequest) -> Re
         .iter()
         .map(|f| (f.table.clone(), f.description.clone()))
         .collect();
-    let mut seen = std::collections::BTreeSet::new();
-    for (n, _) in &names {
-        if !seen.insert(n.to_ascii_lowercase()) {
-            bail!(
-                "{} has two tables named {n}; import them one at a time",
-                req.url
-            );
-        }
-    }
+    transfer::check_names(schema, &names).with_context(|| format!("importing {}", req.url))?;
     let settings = remote_settings(cfg);
-    if req.copy {
-        transfer::copy_in(root, schema, &remotes, &names, &settings).await?;
+    let staged = if req.copy {
+        transfer::prepare_copy(root, schema, &remotes, &names, &settings).await?
     } else {
-        transfer::mount(root, schema, &remotes, &names, r.title, &settings).await?;
+        transfer::prepare_mount(root, schema, &remotes, &names, r.title, &settings).await?
+    };
+    let schema = staged.schema().to_string();
+    // Everything served with the new tables, before they are registered.
+    let built = async {
+        let current = Catalog::open_with(root, &settings).await?;
+        let manifest = staged.added_to(current.manifest())?;
+        let added: Vec<(String, String, _)> = staged
+            .tables()
+            .map(|(t, s)| (schema.clone(), t.to_string(), s.clone()))
+            .collect();
+        let cat = current.with_tables(manifest, added);
+        crate::publish::served(cfg, &cat).await
     }
-    Ok(names.iter().map(|(n, _)| format!("{schema}.{n}")).collect())
+    .await;
+    let (served, state) = match built {
+        Ok(b) => b,
+        Err(e) => {
+            staged.discard().await;
+            return Err(e.context(format!("importing {}: nothing was registered", req.url)));
+        }
+    };
+    if let Err(e) = staged.commit().await {
+        staged.discard().await;
+        return Err(e.into());
+    }
+    let names = names.iter().map(|(n, _)| format!("{schema}.{n}")).collect();
+    Ok((names, served, state))
 }
 
 /// Export the catalogue at `src` (or one table) to `to`, then write the

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use astrolake_catalog::store::Catalog;
-use astrolake_catalog::table::MOC_FILE;
 use astrolake_registry::site::{CatalogueTable, Site};
 use astrolake_registry::state::State;
 use astrolake_registry::Registry;
@@ -91,6 +90,27 @@ pub async fn registry(
     capabilities: CapabilitiesConfig,
     save: bool,
 ) -> Result<Registry> {
+    let (reg, state) = registry_unsaved(cfg, cat, table_docs, capabilities)?;
+    if save {
+        save_state(cfg, &state)?;
+    }
+    Ok(reg)
+}
+
+/// Save the registry state [`registry_unsaved`] or [`served`] computed.
+pub fn save_state(cfg: &Config, state: &State) -> Result<()> {
+    state.save(&state_path(cfg))?;
+    Ok(())
+}
+
+/// The records of this site and the state file as it is to be saved
+/// once they are served.
+pub fn registry_unsaved(
+    cfg: &Config,
+    cat: &Catalog,
+    table_docs: &[TableDoc],
+    capabilities: CapabilitiesConfig,
+) -> Result<(Registry, State)> {
     let mut tables = Vec::new();
     for (schema, table, scanner) in cat.tables() {
         let info = scanner.info();
@@ -101,27 +121,24 @@ pub async fn registry(
             .fold(None, |acc: Option<(u8, u8)>, o| {
                 Some(acc.map_or((o, o), |(lo, hi)| (lo.min(o), hi.max(o))))
             });
-        // A mounted table's files (and MOC) are in its own store.
-        let moc = scanner
-            .root()
-            .get_opt(&format!("{}/{MOC_FILE}", scanner.dir()))
-            .await
-            .with_context(|| format!("reading the MOC of {schema}.{table}"))?
-            .map(|b| b.to_vec());
-        let remote = cat
-            .manifest()
-            .table(schema, table)
-            .and_then(|(_, _, e)| e.remote.clone());
+        let entry = cat.manifest().table(schema, table).map(|(_, _, e)| e);
+        let remote = entry.and_then(|e| e.remote.clone());
         tables.push(CatalogueTable {
             schema: schema.clone(),
             table: table.clone(),
-            path: match &remote {
-                Some(r) => r.url.clone(),
-                None => scanner.dir().to_string(),
+            // Where other sites read it: the remote's URL for a mounted
+            // table, the table's path in this catalogue (not the version
+            // directory the server pins) for a local one.
+            path: match (&remote, entry) {
+                (Some(r), _) => r.url.clone(),
+                (None, Some(e)) => e.path.clone(),
+                (None, None) => scanner.dir().to_string(),
             },
             orders,
             version: info.version.clone(),
-            moc,
+            // Read and checked when the table was opened (a mounted
+            // table's MOC is in its own store).
+            moc: scanner.moc().map(<[u8]>::to_vec),
             source: remote.and_then(|r| r.source),
         });
     }
@@ -149,8 +166,26 @@ pub async fn registry(
         &mut state,
         &astrolake_registry::now(),
     );
-    if save {
-        state.save(&path)?;
-    }
-    Ok(reg)
+    Ok((reg, state))
+}
+
+/// Everything served from `cat` (tables, `/tables`, examples, registry
+/// records), and the registry state to save once it is served
+/// ([`save_state`]).
+pub async fn served(cfg: &Config, cat: &Catalog) -> Result<(crate::http::Served, State)> {
+    let (tables, table_docs) = crate::served_tables(cat);
+    let names: Vec<String> = table_docs.iter().map(|t| t.qualified()).collect();
+    let (registry, state) = registry_unsaved(cfg, cat, &table_docs, crate::capabilities(cfg))
+        .context("publishing the registry records")?;
+    let examples =
+        astrolake_vosi::checked_examples(astrolake_vosi::default_examples(&names), &tables).await;
+    Ok((
+        crate::http::Served {
+            tables,
+            table_docs,
+            examples,
+            registry: std::sync::Arc::new(registry),
+        },
+        state,
+    ))
 }

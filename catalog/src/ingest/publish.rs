@@ -1,11 +1,18 @@
 //! Staging and atomic publish.
 //!
 //! * Local roots: a new version is built in `SCHEMA/.staging/TABLE.<id>/`
-//!   next to the table, then swapped with `SCHEMA/TABLE/` by one
-//!   `renameat2(RENAME_EXCHANGE)` (a plain rename the first time): readers see
-//!   either the whole old table or the whole new one. The old version, now
-//!   in the staging place, is deleted afterwards. A killed ingest leaves only
-//!   its staging directory, which the next ingest of the table removes.
+//!   next to the table, moved to `SCHEMA/.versions/TABLE.<id>/`, and
+//!   published by renaming a symbolic link over `SCHEMA/TABLE`
+//!   (-> `.versions/TABLE.<id>`): readers that open `SCHEMA/TABLE` (hats,
+//!   LSDB, DuckDB, `/catalogue/`) see either the whole old table or the
+//!   whole new one, and a running server keeps reading the version it
+//!   opened (the provider resolves the link once). A version directory is
+//!   never changed after it is published. The new and the previous version
+//!   are kept; older ones are deleted (a server still reading one follows
+//!   the table to its current version). A table published before versioned
+//!   directories (a real `SCHEMA/TABLE/`) is swapped for the link by one
+//!   `renameat2(RENAME_EXCHANGE)` and then deleted. A killed ingest leaves
+//!   only its staging directory, which the next ingest of the table removes.
 //! * Object-store roots: the version is built in a local scratch directory,
 //!   uploaded to `SCHEMA/TABLE/v<id>/`, and becomes visible when the
 //!   manifest (one atomic PUT) points at it; the previous version's objects
@@ -27,6 +34,28 @@ use crate::hats::{partition_info_csv, summary_metadata_files, Properties};
 use crate::manifest::{Manifest, SchemaEntry, TableEntry};
 use crate::root::CatalogRoot;
 use crate::table::{TableInfo, TableKind, MOC_FILE, SIDECAR_FILE, TABLE_INFO_FILE};
+
+/// Where a schema's table versions live (hidden: not served, not exported).
+pub const VERSIONS_DIR: &str = ".versions";
+
+/// fsync a directory (after renames in it).
+fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// Delete the versions of `table` in `versions` other than `keep`.
+fn delete_old_versions(versions: &Path, table: &str, keep: &[&str]) -> Result<()> {
+    let prefix = format!("{table}.");
+    for e in std::fs::read_dir(versions)? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with(&prefix) && !keep.contains(&name.as_str()) {
+            std::fs::remove_dir_all(e.path())?;
+        }
+    }
+    Ok(())
+}
 
 /// An exclusive writer lock on a local root (none for object stores).
 pub struct RootLock(#[allow(dead_code)] Option<std::fs::File>);
@@ -65,6 +94,8 @@ impl Publisher {
         table: &str,
         tmp: Option<&Path>,
     ) -> Result<Self> {
+        crate::manifest::check_name(schema)?;
+        crate::manifest::check_name(table)?;
         let id = format!(
             "{}-{:08x}",
             chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
@@ -214,20 +245,40 @@ impl Publisher {
             .map(|(_, _, e)| e.path.clone());
         let path = match &self.local_table {
             Some(target) => {
-                if target.exists() {
-                    nix::fcntl::renameat2(
-                        nix::fcntl::AT_FDCWD,
-                        &self.staging,
-                        nix::fcntl::AT_FDCWD,
-                        target,
-                        nix::fcntl::RenameFlags::RENAME_EXCHANGE,
-                    )
-                    .map_err(|e| CatalogError::Io(std::io::Error::from(e)))?;
-                    // The old version now sits in the staging place.
-                    std::fs::remove_dir_all(&self.staging)?;
-                } else {
-                    std::fs::rename(&self.staging, target)?;
+                let schema_dir = target.parent().expect("SCHEMA/TABLE has a parent");
+                let versions = schema_dir.join(VERSIONS_DIR);
+                std::fs::create_dir_all(&versions)?;
+                let name = format!("{}.{}", self.table, self.id);
+                std::fs::rename(&self.staging, versions.join(&name))?;
+                sync_dir(&versions)?;
+                // The link is made in the staging area, then renamed into
+                // place (one atomic step for readers).
+                let link = self.staging.with_file_name(format!("{name}.link"));
+                let _ = std::fs::remove_file(&link);
+                std::os::unix::fs::symlink(Path::new(VERSIONS_DIR).join(&name), &link)?;
+                let previous = std::fs::read_link(target)
+                    .ok()
+                    .and_then(|t| t.file_name().map(|n| n.to_string_lossy().to_string()));
+                match std::fs::symlink_metadata(target) {
+                    Ok(m) if m.file_type().is_dir() => {
+                        // Published before versioned directories.
+                        nix::fcntl::renameat2(
+                            nix::fcntl::AT_FDCWD,
+                            &link,
+                            nix::fcntl::AT_FDCWD,
+                            target,
+                            nix::fcntl::RenameFlags::RENAME_EXCHANGE,
+                        )
+                        .map_err(|e| CatalogError::Io(std::io::Error::from(e)))?;
+                        // The old table now sits where the link was made.
+                        std::fs::remove_dir_all(&link)?;
+                    }
+                    _ => std::fs::rename(&link, target)?,
                 }
+                sync_dir(schema_dir)?;
+                let mut keep = vec![name.as_str()];
+                keep.extend(previous.as_deref());
+                delete_old_versions(&versions, &self.table, &keep)?;
                 format!("{}/{}", self.schema, self.table)
             }
             None => {
