@@ -1,7 +1,9 @@
 //! One error type for the store, split by where the problem lies.
 //!
 //! `Input` and `Format` are the user's (bad files, bad rows, bad metadata): they
-//! always name the file and, where there is one, the line and column. `NotFound`
+//! always name the file and, where there is one, the line and column. `Limit`
+//! is the user's too: an input larger than the reader's
+//! [`crate::input::InputLimits`] allow. `NotFound`
 //! and `Conflict` are about catalogue state. The wrapped library errors are ours
 //! or the environment's (disk, object store).
 
@@ -31,6 +33,22 @@ pub enum CatalogError {
         file: String,
         /// What is wrong.
         message: String,
+    },
+    /// An input passes one of the reader's [`crate::input::InputLimits`]:
+    /// `what` it has, the `limit` (in `unit`s) and the limit's field `name`.
+    #[error("{file}: {what}, more than the limit of {limit} {unit}")]
+    Limit {
+        /// The input file.
+        file: String,
+        /// What the input has, with the line or row and column where there
+        /// is one ("column x declares arraysize 2147483647").
+        what: String,
+        /// The limit's value.
+        limit: u64,
+        /// What the limit counts ("elements per cell").
+        unit: &'static str,
+        /// The [`crate::input::InputLimits`] field ("max_array_elements").
+        name: &'static str,
     },
     /// Table or column metadata is inconsistent (e.g. `--metadata` names a
     /// column that the input does not have).

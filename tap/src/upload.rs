@@ -16,16 +16,31 @@
 //!
 //! Every failure is an [`UploadError`] that names the upload and says what
 //! to change.
+//!
+//! Uploads come from clients, so every size is limited ([`UploadLimits`]),
+//! and checked while the bytes stream in, before the memory it bounds is
+//! allocated: the uploads per request; the bytes of an upload as sent and
+//! once decompressed (gzip); its header (VOTable up to `<DATA>`, ECSV `#`
+//! lines, Parquet footer), a value, a row, its columns, the elements an
+//! array column declares; its rows; the memory all the uploads of a request
+//! take; and the time, when the caller gives a deadline. ECSV headers may
+//! not use YAML anchors or aliases. A limit passed is an [`UploadError`]
+//! naming the upload, what it has and the limit, e.g. `UPLOAD t: column x
+//! declares arraysize 2147483647, more than this service's limit of 1000000
+//! elements per cell`.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 use astrolake_adql::{TableEntry, Tables};
-use astrolake_catalog::input::{open_source, ReadOptions};
+use astrolake_catalog::input::{
+    detect_format, open_source_with_limits, Format, InputLimits, ReadOptions,
+};
 use astrolake_catalog::provider::with_field_metadata;
+use astrolake_catalog::CatalogError;
 use bytes::Bytes;
 use datafusion::datasource::MemTable;
 use futures::StreamExt;
@@ -33,25 +48,99 @@ use futures::StreamExt;
 /// The schema uploaded tables live in.
 pub const SCHEMA: &str = "TAP_UPLOAD";
 
-/// What uploads may be.
+/// What uploads may be. The defaults are in brackets.
 #[derive(Debug, Clone)]
 pub struct UploadLimits {
-    /// The most bytes one upload may have.
+    /// The most bytes one upload may have, as sent (100 MiB).
     pub max_bytes: u64,
-    /// The most rows one upload may have.
+    /// The most rows one upload may have (2,000,000).
     pub max_rows: u64,
     /// Hosts `http(s)` uploads may be fetched from (exact names or
-    /// addresses, case-insensitive; `[::1]` or `::1` for IPv6).
+    /// addresses, case-insensitive; `[::1]` or `::1` for IPv6) (loopback).
     pub allowed_hosts: Vec<String>,
+    /// The most tables one request may upload (10).
+    pub max_uploads: usize,
+    /// The most bytes one upload may have once decompressed (512 MiB; never
+    /// less than `max_bytes` in effect, so an uncompressed upload within
+    /// `max_bytes` always passes). Real catalogue data compresses 3 to 5
+    /// times, so a full-size gzipped upload still fits, while a gzip bomb
+    /// (1000:1) stops after 512 MiB of parsing. Memory is bounded by
+    /// `max_memory_bytes`, not by this.
+    pub max_decompressed_bytes: u64,
+    /// The most bytes of an upload's header: a VOTable up to the first
+    /// TABLE's `<DATA>`, the `#` lines of an ECSV file, a Parquet footer
+    /// (4 MiB).
+    pub max_header_bytes: u64,
+    /// The most bytes of one value as sent: a CSV field, a TABLEDATA `TD`,
+    /// a BINARY/BINARY2 cell (8 MiB).
+    pub max_cell_bytes: u64,
+    /// The most bytes of one row as sent (16 MiB).
+    pub max_row_bytes: u64,
+    /// The most columns of an upload (1000).
+    pub max_columns: u64,
+    /// The most elements of one array cell: the product of a VOTable
+    /// `arraysize`'s dimensions, a variable-length array's count
+    /// (1,000,000).
+    pub max_array_elements: u64,
+    /// The most bytes all the uploaded tables of one request may take in
+    /// memory, together (1 GiB).
+    pub max_memory_bytes: u64,
+    /// When set, fetching and reading the uploads stops with an error at
+    /// this instant (the request's time limit; none by default).
+    pub deadline: Option<Instant>,
 }
 
 impl Default for UploadLimits {
     fn default() -> Self {
+        let input = InputLimits::untrusted();
         UploadLimits {
             max_bytes: 100 * 1024 * 1024,
             max_rows: 2_000_000,
             allowed_hosts: vec!["127.0.0.1".into(), "localhost".into(), "::1".into()],
+            max_uploads: 10,
+            max_decompressed_bytes: input.max_decompressed_bytes,
+            max_header_bytes: input.max_header_bytes,
+            max_cell_bytes: input.max_cell_bytes,
+            max_row_bytes: input.max_row_bytes,
+            max_columns: input.max_columns,
+            max_array_elements: input.max_array_elements,
+            max_memory_bytes: 1 << 30,
+            deadline: None,
         }
+    }
+}
+
+impl UploadLimits {
+    /// The readers' limits for one upload.
+    pub fn input_limits(&self) -> InputLimits {
+        let untrusted = InputLimits::untrusted();
+        InputLimits {
+            max_decompressed_bytes: self.max_decompressed_bytes.max(self.max_bytes),
+            max_header_bytes: self.max_header_bytes,
+            max_cell_bytes: self.max_cell_bytes,
+            max_row_bytes: self.max_row_bytes,
+            max_columns: self.max_columns,
+            max_array_elements: self.max_array_elements,
+            allow_yaml_aliases: false,
+            batch_bytes: untrusted
+                .batch_bytes
+                .min(self.max_memory_bytes / 4)
+                .max(1 << 20),
+        }
+    }
+
+    /// The time left before the deadline; `Err` once it has passed.
+    fn time_left(&self, name: &str, doing: &str) -> Result<Option<Duration>, UploadError> {
+        let Some(deadline) = self.deadline else {
+            return Ok(None);
+        };
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(UploadError(format!(
+                "UPLOAD {name}: the request's time limit passed while {doing}"
+            )));
+        }
+        Ok(Some(deadline - now))
     }
 }
 
@@ -144,7 +233,8 @@ pub async fn fetch(
                 url.host_str().unwrap_or("")
             )));
         }
-        fetch_url(name, url, limits.max_bytes).await?
+        let timeout = limits.time_left(name, "fetching the table")?;
+        fetch_url(name, url, limits.max_bytes, timeout).await?
     };
     if bytes.len() as u64 > limits.max_bytes {
         return Err(too_big(name, limits.max_bytes));
@@ -158,17 +248,33 @@ fn too_big(name: &str, max: u64) -> UploadError {
     ))
 }
 
-async fn fetch_url(name: &str, url: url::Url, max: u64) -> Result<Bytes, UploadError> {
+/// The longest a URL upload may take to fetch, without a deadline.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(120);
+
+async fn fetch_url(
+    name: &str,
+    url: url::Url,
+    max: u64,
+    timeout: Option<Duration>,
+) -> Result<Bytes, UploadError> {
+    // reqwest's timeout covers connecting, the response and its whole body.
+    let timeout = timeout.map_or(FETCH_TIMEOUT, |t| t.min(FETCH_TIMEOUT));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(120))
+        .timeout(timeout)
         .build()
         .map_err(|e| UploadError(format!("UPLOAD {name}: {e}")))?;
-    let resp = client
-        .get(url.clone())
-        .send()
-        .await
-        .map_err(|e| UploadError(format!("UPLOAD {name}: cannot fetch {url}: {e}")))?;
+    let failed = |e: reqwest::Error| {
+        if e.is_timeout() {
+            UploadError(format!(
+                "UPLOAD {name}: fetching {url} took longer than this service allows ({} s)",
+                timeout.as_secs_f64().ceil()
+            ))
+        } else {
+            UploadError(format!("UPLOAD {name}: cannot fetch {url}: {e}"))
+        }
+    };
+    let resp = client.get(url.clone()).send().await.map_err(failed)?;
     if !resp.status().is_success() {
         return Err(UploadError(format!(
             "UPLOAD {name}: fetching {url} gave HTTP {}",
@@ -181,7 +287,13 @@ async fn fetch_url(name: &str, url: url::Url, max: u64) -> Result<Bytes, UploadE
     let mut out = Vec::new();
     let mut body = resp.bytes_stream();
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| UploadError(format!("UPLOAD {name}: reading {url}: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            if e.is_timeout() {
+                failed(e)
+            } else {
+                UploadError(format!("UPLOAD {name}: reading {url}: {e}"))
+            }
+        })?;
         if (out.len() + chunk.len()) as u64 > max {
             return Err(too_big(name, max));
         }
@@ -190,9 +302,46 @@ async fn fetch_url(name: &str, url: url::Url, max: u64) -> Result<Bytes, UploadE
     Ok(Bytes::from(out))
 }
 
-/// Read an upload's bytes into the table `TAP_UPLOAD.name`. Blocking (it
+/// An input error as a client reads it: without the temporary file's name,
+/// with "line" (CSV, ECSV) or "row" (the other formats), limits as this
+/// service's.
+fn describe(e: &CatalogError, format: Format) -> String {
+    match e {
+        CatalogError::Input {
+            line,
+            column,
+            message,
+            ..
+        } => {
+            let at = if matches!(format, Format::Csv | Format::Ecsv) {
+                "line"
+            } else {
+                "row"
+            };
+            format!("{at} {line}: column {column}: {message}")
+        }
+        CatalogError::Format { message, .. } => message.clone(),
+        CatalogError::Limit {
+            what, limit, unit, ..
+        } => format!("{what}, more than this service's limit of {limit} {unit}"),
+        CatalogError::Metadata(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Read an upload's bytes into the table `TAP_UPLOAD.name`, within
+/// `limits` (`max_memory_bytes` is this upload's share). Blocking (it
 /// parses the whole table): call it from `spawn_blocking`.
 pub fn load(name: &str, bytes: &[u8], limits: &UploadLimits) -> Result<TableEntry, UploadError> {
+    load_counted(name, bytes, limits).map(|(entry, _)| entry)
+}
+
+/// [`load`], and the bytes the table takes in memory.
+fn load_counted(
+    name: &str,
+    bytes: &[u8],
+    limits: &UploadLimits,
+) -> Result<(TableEntry, u64), UploadError> {
     let err = |m: String| UploadError(format!("UPLOAD {name}: {m}"));
     // The readers tell VOTable, ECSV and Parquet from the content; anything
     // else is read as CSV.
@@ -203,14 +352,26 @@ pub fn load(name: &str, bytes: &[u8], limits: &UploadLimits) -> Result<TableEntr
         .map_err(|e| err(e.to_string()))?;
     file.write_all(bytes).map_err(|e| err(e.to_string()))?;
     file.flush().map_err(|e| err(e.to_string()))?;
-    let mut source = open_source(file.path(), None, &ReadOptions::default()).map_err(|e| {
-        err(format!(
-            "{e} (uploads may be VOTable, CSV with a header line, ECSV or Parquet)"
-        ))
-    })?;
+    // Clients upload tables, never the built-in binary formats (a CSV whose
+    // first column is called GDR3... is still CSV).
+    let format = match detect_format(file.path()) {
+        Ok(Format::Csv | Format::GaiaBin | Format::Hip2) | Err(_) => Format::Csv,
+        Ok(f) => f,
+    };
+    let input = limits.input_limits();
+    let mut source =
+        open_source_with_limits(file.path(), Some(format), &ReadOptions::default(), &input)
+            .map_err(|e| match e {
+                CatalogError::Limit { .. } => err(describe(&e, format)),
+                _ => err(format!(
+                    "{} (uploads may be VOTable, CSV with a header line, ECSV or Parquet)",
+                    describe(&e, format)
+                )),
+            })?;
     let mut batches: Vec<RecordBatch> = Vec::new();
     let mut rows = 0u64;
-    while let Some(b) = source.next_batch().map_err(|e| err(e.to_string()))? {
+    let mut memory = 0u64;
+    while let Some(b) = source.next_batch().map_err(|e| err(describe(&e, format)))? {
         rows += b.batch.num_rows() as u64;
         if rows > limits.max_rows {
             return Err(err(format!(
@@ -218,6 +379,15 @@ pub fn load(name: &str, bytes: &[u8], limits: &UploadLimits) -> Result<TableEntr
                 limits.max_rows
             )));
         }
+        memory += b.batch.get_array_memory_size() as u64;
+        if memory > limits.max_memory_bytes {
+            return Err(err(format!(
+                "the uploaded tables take more than this service's limit of {} bytes in \
+                 memory (all the uploads of a request together)",
+                limits.max_memory_bytes
+            )));
+        }
+        limits.time_left(name, "reading the table")?;
         batches.push(b.batch);
     }
     let mut meta = source.meta().clone();
@@ -230,14 +400,15 @@ pub fn load(name: &str, bytes: &[u8], limits: &UploadLimits) -> Result<TableEntr
         .map_err(|e| err(e.to_string()))?;
     let provider =
         MemTable::try_new(Arc::clone(&schema), vec![batches]).map_err(|e| err(e.to_string()))?;
-    Ok(TableEntry {
+    let entry = TableEntry {
         schema: SCHEMA.to_string(),
         name: name.to_string(),
         meta,
         provider: Arc::new(provider),
         scanner: None,
         position: None,
-    })
+    };
+    Ok((entry, memory))
 }
 
 /// The service's tables plus the uploads of a request.
@@ -251,13 +422,27 @@ pub async fn with_uploads(
         return Ok(tables.clone());
     };
     let specs = parse_spec(upload)?;
+    if specs.len() > limits.max_uploads {
+        return Err(UploadError(format!(
+            "UPLOAD names {} tables, more than this service's limit of {} uploads per request",
+            specs.len(),
+            limits.max_uploads
+        )));
+    }
     let mut out = tables.clone();
+    let mut memory_left = limits.max_memory_bytes;
     for spec in specs {
+        limits.time_left(&spec.name, "fetching the table")?;
         let bytes = fetch(&spec, parts, limits).await?;
-        let (name, limits) = (spec.name.clone(), limits.clone());
-        let entry = tokio::task::spawn_blocking(move || load(&name, &bytes, &limits))
+        let name = spec.name.clone();
+        let mine = UploadLimits {
+            max_memory_bytes: memory_left,
+            ..limits.clone()
+        };
+        let (entry, used) = tokio::task::spawn_blocking(move || load_counted(&name, &bytes, &mine))
             .await
             .map_err(|e| UploadError(format!("UPLOAD {}: {e}", spec.name)))??;
+        memory_left = memory_left.saturating_sub(used);
         out.add(entry);
     }
     Ok(out)

@@ -23,16 +23,26 @@
 //! which honours `Forwarded` / `X-Forwarded-*`) and the base path given to
 //! [`configure`]. Errors are [`UwsError`]s, answered with their
 //! [`UwsError::status`] and the message as text/plain.
+//!
+//! Request bodies are read within [`RequestLimits`]: the whole body (for
+//! multipart: boundaries and part headers included, counted as the bytes
+//! arrive), the number of parameters and parts, and the header bytes of
+//! each part. Past a limit the request is refused (413) before more is read.
 
+use std::cell::Cell;
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use actix_multipart::Multipart;
+use actix_web::error::PayloadError;
 use actix_web::http::header::{self, ContentType};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use tokio::io::AsyncReadExt;
 
 use crate::error::{Result, UwsError};
@@ -152,16 +162,91 @@ fn too_large(limit: usize) -> UwsError {
     ))
 }
 
+/// What one request's body may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestLimits {
+    /// The most bytes of the body, all of it: for multipart, boundaries and
+    /// part headers count too.
+    pub max_bytes: usize,
+    /// The most parameters and parts: those of the query string, the
+    /// urlencoded body and the multipart parts together (1000).
+    pub max_parts: usize,
+    /// The most bytes of one multipart part's headers (names and values,
+    /// the part's name included) (16 KiB).
+    pub max_part_header_bytes: usize,
+}
+
+impl RequestLimits {
+    /// At most `max_bytes` of body, and the default part limits.
+    pub fn new(max_bytes: usize) -> Self {
+        RequestLimits {
+            max_bytes,
+            max_parts: 1000,
+            max_part_header_bytes: 16 * 1024,
+        }
+    }
+}
+
+fn too_many_parts(limit: usize) -> UwsError {
+    UwsError::TooLarge(format!(
+        "the request has more than {limit} parameters and multipart parts together, more than \
+         this service accepts"
+    ))
+}
+
+/// The request body as it arrives, refused (an overflow error) once it
+/// passes `limit` bytes; `seen` tells the reader why the stream failed.
+struct CountedBody<S> {
+    inner: S,
+    seen: Rc<Cell<usize>>,
+    limit: usize,
+}
+
+impl<S: Stream<Item = std::result::Result<Bytes, PayloadError>> + Unpin> Stream for CountedBody<S> {
+    type Item = std::result::Result<Bytes, PayloadError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.seen.get() > self.limit {
+            return Poll::Ready(Some(Err(PayloadError::Overflow)));
+        }
+        match self.inner.poll_next_unpin(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                let seen = self.seen.get().saturating_add(chunk.len());
+                self.seen.set(seen);
+                if seen > self.limit {
+                    return Poll::Ready(Some(Err(PayloadError::Overflow)));
+                }
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            other => other,
+        }
+    }
+}
+
 /// The parameters of a request (query string, then an urlencoded or
 /// multipart body) and its uploaded files (multipart parts with a file name
-/// or a non-text type), within `limit` bytes. TAP's `/sync` reads its
-/// requests with this too.
+/// or a non-text type), within `limit` bytes and the default
+/// [`RequestLimits`] otherwise. TAP's `/sync` reads its requests with this
+/// too.
 pub async fn read_request(
     req: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     limit: usize,
 ) -> Result<(Params, Uploads)> {
+    read_request_with(req, payload, RequestLimits::new(limit)).await
+}
+
+/// [`read_request`] within `limits`.
+pub async fn read_request_with(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limits: RequestLimits,
+) -> Result<(Params, Uploads)> {
+    let limit = limits.max_bytes;
     let mut params = query_params(req);
+    if params.len() > limits.max_parts {
+        return Err(too_many_parts(limits.max_parts));
+    }
     let mut uploads = Vec::new();
     let content_type = req
         .headers()
@@ -170,10 +255,37 @@ pub async fn read_request(
         .unwrap_or("")
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
-        let mut parts = Multipart::new(req.headers(), payload);
-        let mut total = 0usize;
+        let seen = Rc::new(Cell::new(0usize));
+        let body = CountedBody {
+            inner: payload,
+            seen: Rc::clone(&seen),
+            limit,
+        };
+        let mut parts = Multipart::new(req.headers(), body);
+        let failed = |e: actix_multipart::MultipartError| {
+            if seen.get() > limit {
+                too_large(limit)
+            } else {
+                bad_body(e)
+            }
+        };
         while let Some(part) = parts.next().await {
-            let mut part = part.map_err(bad_body)?;
+            let mut part = part.map_err(failed)?;
+            if params.len() + uploads.len() >= limits.max_parts {
+                return Err(too_many_parts(limits.max_parts));
+            }
+            let header_bytes: usize = part
+                .headers()
+                .iter()
+                .map(|(k, v)| k.as_str().len() + v.len())
+                .sum();
+            if header_bytes > limits.max_part_header_bytes {
+                return Err(UwsError::TooLarge(format!(
+                    "a multipart part has {header_bytes} bytes of headers, more than this \
+                     service accepts ({} bytes per part)",
+                    limits.max_part_header_bytes
+                )));
+            }
             let name = part
                 .name()
                 .map(str::to_string)
@@ -187,11 +299,7 @@ pub async fn read_request(
                 .is_none_or(|m| m.type_() == actix_web::mime::TEXT);
             let mut data = BytesMut::new();
             while let Some(chunk) = part.next().await {
-                let chunk = chunk.map_err(bad_body)?;
-                total += chunk.len();
-                if total > limit {
-                    return Err(too_large(limit));
-                }
+                let chunk = chunk.map_err(failed)?;
                 data.extend_from_slice(&chunk);
             }
             if has_file_name || !is_text {
@@ -214,7 +322,12 @@ pub async fn read_request(
             }
             body.extend_from_slice(&chunk);
         }
-        params.extend(url::form_urlencoded::parse(&body).into_owned());
+        for (name, value) in url::form_urlencoded::parse(&body) {
+            if params.len() >= limits.max_parts {
+                return Err(too_many_parts(limits.max_parts));
+            }
+            params.push((name.into_owned(), value.into_owned()));
+        }
     }
     Ok((params, uploads))
 }

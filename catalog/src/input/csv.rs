@@ -27,8 +27,22 @@
 //! skipped instead.
 //!
 //! **Batches.** Rows of one [`SourceBatch`] are on consecutive lines: a batch
-//! ends early after a rejected row, at blank or comment lines, and after a
-//! record whose quoted fields span several lines.
+//! ends early after a rejected row, at blank or comment lines, after a
+//! record whose quoted fields span several lines, and once its buffers hold
+//! about [`InputLimits::batch_bytes`].
+//!
+//! **Limits** ([`CsvSource::open_with_limits`]). The file is read through a
+//! [`LimitedReader`]: at most [`InputLimits::max_decompressed_bytes`] in all,
+//! [`InputLimits::max_header_bytes`] of ECSV header, and
+//! [`InputLimits::max_row_bytes`] per record (blank and comment lines before
+//! it included), so no record is buffered beyond that. A field longer than
+//! [`InputLimits::max_cell_bytes`] and more than [`InputLimits::max_columns`]
+//! columns are refused. YAML anchors and aliases in an ECSV header are
+//! refused unless [`InputLimits::allow_yaml_aliases`], and even then the
+//! header may expand to at most [`MAX_YAML_NODES`] nodes; it may nest at most
+//! [`MAX_YAML_DEPTH`] levels. Type inference samples at most
+//! [`InputLimits::batch_bytes`] of rows. A limit passed is a
+//! [`CatalogError::Limit`], never a rejected row.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, Read};
@@ -47,8 +61,14 @@ use arrow::record_batch::RecordBatch;
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::error::{CatalogError, Result};
-use crate::input::{open_maybe_gz, ReadOptions, Rejects, Source, SourceBatch};
+use crate::input::limits::{Stop, MAX_YAML_DEPTH, MAX_YAML_NODES};
+use crate::input::{
+    open_input, InputLimits, LimitedReader, ReadOptions, Rejects, Source, SourceBatch,
+};
 use crate::votable::{FieldMeta, TableMeta};
+
+/// The file as read, within its limits.
+type Input = LimitedReader<Box<dyn BufRead + Send>>;
 
 /// Number of data rows sampled to infer the types of plain-CSV columns that
 /// `--metadata` does not declare.
@@ -61,6 +81,9 @@ const TEE_TRIM_BYTES: usize = 4 << 20;
 const STRING_BATCH_BYTES: usize = 1 << 30;
 /// Longest value quoted in an error message.
 const MAX_QUOTED: usize = 80;
+/// The CSV parser's read buffer: how far it may read ahead of the record it
+/// parses.
+const CSV_BUFFER: usize = 1 << 16;
 
 /// A CSV or ECSV file as a [`Source`]: see the [module docs](self).
 pub struct CsvSource {
@@ -77,6 +100,7 @@ pub struct CsvSource {
     skip_blank: bool,
     batch_rows: usize,
     rejects: Option<Rejects>,
+    limits: InputLimits,
 }
 
 impl CsvSource {
@@ -88,14 +112,34 @@ impl CsvSource {
     /// [`CatalogError::Metadata`] when `opts.declared` names a column the file
     /// does not have or has an unsupported datatype.
     pub fn open(path: &Path, ecsv: bool, opts: &ReadOptions) -> Result<CsvSource> {
+        Self::open_with_limits(path, ecsv, opts, &InputLimits::default())
+    }
+
+    /// [`CsvSource::open`], reading the file within `limits` (see the
+    /// [module docs](self)).
+    pub fn open_with_limits(
+        path: &Path,
+        ecsv: bool,
+        opts: &ReadOptions,
+        limits: &InputLimits,
+    ) -> Result<CsvSource> {
         let file = path.display().to_string();
-        let mut input = open_maybe_gz(path)?;
+        let mut input = open_input(path, limits)?;
         let (header, header_lines) = if ecsv {
-            let (h, n) = read_ecsv_header(&mut *input, &file)?;
+            input.set_header_limit(Some(limits.max_header_bytes));
+            let read = read_ecsv_header(&mut input, &file, limits);
+            let (h, n) = read.map_err(|e| {
+                input
+                    .limit_error(&file, limits, "the ECSV header")
+                    .unwrap_or(e)
+            })?;
+            input.set_header_limit(None);
             (Some(h), n)
         } else {
             (None, 0)
         };
+        let header_bytes = input.consumed();
+        input.set_window(Some((header_bytes, row_window(limits))));
         let reader = ::csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -103,7 +147,7 @@ impl CsvSource {
             .quote(b'"')
             .double_quote(true)
             .comment(if ecsv { Some(b'#') } else { None })
-            .buffer_capacity(1 << 16)
+            .buffer_capacity(CSV_BUFFER)
             .from_reader(Tee {
                 inner: input,
                 buf: Vec::new(),
@@ -121,6 +165,8 @@ impl CsvSource {
             nl_before: header_lines,
             line_base: header_lines,
             trim_ok: false,
+            header_bytes,
+            limits: limits.clone(),
         };
 
         // The column-name line.
@@ -140,6 +186,11 @@ impl CsvSource {
             }
         }
         let header_line = rows.cur_line;
+        limits.check_columns(
+            &file,
+            rows.cur.len(),
+            &format!("line {header_line}: the column-name line"),
+        )?;
         let mut names: Vec<String> = rows
             .cur
             .iter()
@@ -235,7 +286,11 @@ impl CsvSource {
         rows.trim_ok = true;
 
         // Schema, metadata, buffers.
-        let batch_rows = opts.batch_rows();
+        let row_bytes: u64 = kinds
+            .iter()
+            .map(|k| k.as_ref().map_or(8, |(k, _)| k.width()))
+            .sum();
+        let batch_rows = limits.batch_rows_for(opts.batch_rows(), row_bytes);
         let cap = batch_rows.min(1 << 16);
         let mut fields = Vec::with_capacity(names.len());
         let mut metas = Vec::with_capacity(names.len());
@@ -282,6 +337,7 @@ impl CsvSource {
             skip_blank: ecsv,
             batch_rows,
             rejects: opts.rejects.clone(),
+            limits: limits.clone(),
         })
     }
 
@@ -309,6 +365,20 @@ impl CsvSource {
                 column,
                 format!("expected {n} fields, found {} ({detail})", rec.len()),
             ));
+        }
+        let max_cell = self.limits.max_cell_bytes;
+        if rec.as_slice().len() as u64 > max_cell {
+            if let Some(i) = (0..rec.len()).find(|&i| rec[i].len() as u64 > max_cell) {
+                return Err(self.limits.error(
+                    &self.name,
+                    format!(
+                        "line {line}: column {}: a value of {} bytes",
+                        self.cols[i].name,
+                        rec[i].len()
+                    ),
+                    "max_cell_bytes",
+                ));
+            }
         }
         let null_literal = self.null_literal;
         // Validate UTF-8 once for the whole row; fields are then slices of it.
@@ -358,9 +428,14 @@ impl CsvSource {
     }
 
     fn strings_full(&self) -> bool {
-        self.str_cols
-            .iter()
-            .any(|&i| self.cols[i].string_bytes() >= STRING_BATCH_BYTES)
+        let max =
+            STRING_BATCH_BYTES.min(usize::try_from(self.limits.batch_bytes).unwrap_or(usize::MAX));
+        let mut total = 0usize;
+        self.str_cols.iter().any(|&i| {
+            let n = self.cols[i].string_bytes();
+            total += n;
+            n >= STRING_BATCH_BYTES || total >= max
+        })
     }
 }
 
@@ -406,6 +481,9 @@ impl Source for CsvSource {
                 Err(e) => {
                     self.truncate(rows);
                     self.rows.have_cur = false;
+                    if matches!(e, CatalogError::Limit { .. }) {
+                        return Err(e);
+                    }
                     match &self.rejects {
                         Some(r) => r.reject_error(&e, &self.rows.raw_text())?,
                         None => return Err(e),
@@ -435,7 +513,7 @@ impl Source for CsvSource {
 /// (from `base` on) so that rejected rows can be written as they were, and
 /// physical lines counted.
 struct Tee {
-    inner: Box<dyn BufRead + Send>,
+    inner: Input,
     buf: Vec<u8>,
     /// Offset (from the start of the CSV parser's input) of `buf[0]`.
     base: u64,
@@ -498,6 +576,15 @@ struct Rows {
     line_base: u64,
     /// Raw input before the current record may be dropped.
     trim_ok: bool,
+    /// Bytes of the file before the CSV parser's input (the ECSV header).
+    header_bytes: u64,
+    limits: InputLimits,
+}
+
+/// How far past the start of a record the parser may read: the record's
+/// limit plus what the parser reads ahead.
+fn row_window(limits: &InputLimits) -> u64 {
+    limits.max_row_bytes.saturating_add(CSV_BUFFER as u64)
 }
 
 impl Rows {
@@ -521,12 +608,10 @@ impl Rows {
             let keep = self.prev_end;
             self.reader.get_mut().trim(keep);
         }
-        let got = self.reader.read_byte_record(&mut self.cur).map_err(|e| {
-            CatalogError::format(
-                &self.file,
-                format!("cannot read (after line {}): {e}", self.nl_before),
-            )
-        })?;
+        let got = match self.reader.read_byte_record(&mut self.cur) {
+            Ok(got) => got,
+            Err(e) => return Err(self.read_error(e)),
+        };
         if !got {
             return Ok(false);
         }
@@ -560,7 +645,32 @@ impl Rows {
         self.cur_span = (start, end);
         self.nl_before = nl_through_end;
         self.prev_end = end;
+        let window = (self.header_bytes + end, row_window(&self.limits));
+        self.reader.get_mut().inner.set_window(Some(window));
         Ok(true)
+    }
+
+    /// The error for a failed read: a limit passed, or what the parser says.
+    #[cold]
+    fn read_error(&self, e: ::csv::Error) -> CatalogError {
+        let input = &self.reader.get_ref().inner;
+        match input.stopped() {
+            Some((Stop::Window, _)) => self.limits.error(
+                &self.file,
+                format!(
+                    "line {}: the row (with any blank or comment lines before it) is too long",
+                    self.nl_before + 1
+                ),
+                "max_row_bytes",
+            ),
+            Some(_) => input
+                .limit_error(&self.file, &self.limits, "the header")
+                .expect("a stop other than the window is a limit"),
+            None => CatalogError::format(
+                &self.file,
+                format!("cannot read (after line {}): {e}", self.nl_before),
+            ),
+        }
     }
 
     /// The current record's text as it was in the file (without blank or
@@ -617,6 +727,8 @@ fn count_newlines(b: &[u8]) -> u64 {
 /// Read up to [`INFER_ROWS`] records into `rows.pending` and infer each
 /// column's type from them.
 fn infer_kinds(rows: &mut Rows, ncols: usize) -> Result<Vec<Kind>> {
+    let max_sample = rows.limits.batch_bytes;
+    let mut sampled = 0u64;
     #[derive(Clone, Copy)]
     struct Infer {
         seen: bool,
@@ -633,8 +745,9 @@ fn infer_kinds(rows: &mut Rows, ncols: usize) -> Result<Vec<Kind>> {
         };
         ncols
     ];
-    while rows.pending.len() < INFER_ROWS && rows.read_record()? {
+    while rows.pending.len() < INFER_ROWS && sampled < max_sample && rows.read_record()? {
         let rec = &rows.cur;
+        sampled += rec.as_slice().len() as u64 + 8 * rec.len() as u64;
         if rec.len() == ncols {
             for (s, f) in st.iter_mut().zip(rec.iter()) {
                 let v = f.trim_ascii();
@@ -749,6 +862,16 @@ impl Kind {
             Kind::F32 => "float",
             Kind::F64 => "double",
             Kind::Str => "text",
+        }
+    }
+
+    /// Bytes per value in a batch (strings: their offset).
+    fn width(self) -> u64 {
+        match self {
+            Kind::Bool | Kind::I8 | Kind::U8 => 1,
+            Kind::I16 | Kind::U16 => 2,
+            Kind::I32 | Kind::U32 | Kind::F32 | Kind::Str => 4,
+            Kind::I64 | Kind::U64 | Kind::F64 => 8,
         }
     }
 
@@ -1204,7 +1327,11 @@ struct EcsvHeader {
 /// Read the `#` lines (and blank lines) at the top of an ECSV file, leaving
 /// `input` at the column-name line; returns the header and the number of
 /// lines read.
-fn read_ecsv_header(input: &mut dyn BufRead, file: &str) -> Result<(EcsvHeader, u64)> {
+fn read_ecsv_header(
+    input: &mut dyn BufRead,
+    file: &str,
+    limits: &InputLimits,
+) -> Result<(EcsvHeader, u64)> {
     {
         let buf = input.fill_buf()?;
         if buf.starts_with(b"\xef\xbb\xbf") {
@@ -1255,13 +1382,75 @@ fn read_ecsv_header(input: &mut dyn BufRead, file: &str) -> Result<(EcsvHeader, 
         yaml.push_str(body.strip_prefix(' ').unwrap_or(body));
         yaml.push('\n');
     }
-    let header = parse_ecsv_yaml(&yaml, file)?;
+    let header = parse_ecsv_yaml(&yaml, file, limits)?;
     Ok((header, n))
 }
 
+/// Check, on the parser's events and before anything is loaded, that the
+/// YAML has no anchors or aliases (unless `allow_aliases`), expands to at
+/// most [`MAX_YAML_NODES`] nodes and nests at most [`MAX_YAML_DEPTH`] levels.
+fn check_yaml(yaml: &str, allow_aliases: bool) -> std::result::Result<(), String> {
+    use yaml_rust2::parser::{Event, Parser};
+    let refused = || {
+        "YAML anchors and aliases (&name, *name) are not accepted: they can expand a small \
+         header into gigabytes; write the header without them"
+            .to_string()
+    };
+    let too_big =
+        || format!("the YAML expands to more than {MAX_YAML_NODES} nodes through its aliases");
+    let mut parser = Parser::new_from_str(yaml);
+    // Expanded node counts of the anchored nodes, by anchor id.
+    let mut anchored: std::collections::HashMap<usize, u64> = Default::default();
+    // The open collections: anchor id and node count so far.
+    let mut open: Vec<(usize, u64)> = Vec::new();
+    let mut total = 0u64;
+    loop {
+        let (ev, _) = parser
+            .next_token()
+            .map_err(|e| format!("invalid YAML: {e}"))?;
+        let done = match ev {
+            Event::StreamEnd => return Ok(()),
+            Event::Alias(id) => {
+                if !allow_aliases {
+                    return Err(refused());
+                }
+                Some((0, anchored.get(&id).copied().unwrap_or(1)))
+            }
+            Event::Scalar(_, _, anchor, _) => Some((anchor, 1)),
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if open.len() >= MAX_YAML_DEPTH {
+                    return Err(format!(
+                        "the YAML nests more than {MAX_YAML_DEPTH} levels deep"
+                    ));
+                }
+                open.push((anchor, 1));
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => open.pop(),
+            _ => None,
+        };
+        let Some((anchor, n)) = done else { continue };
+        if anchor != 0 {
+            if !allow_aliases {
+                return Err(refused());
+            }
+            anchored.insert(anchor, n);
+        }
+        let into = match open.last_mut() {
+            Some((_, count)) => count,
+            None => &mut total,
+        };
+        *into = into.saturating_add(n);
+        if *into > MAX_YAML_NODES {
+            return Err(too_big());
+        }
+    }
+}
+
 /// Parse the YAML of an ECSV header.
-fn parse_ecsv_yaml(yaml: &str, file: &str) -> Result<EcsvHeader> {
+fn parse_ecsv_yaml(yaml: &str, file: &str, limits: &InputLimits) -> Result<EcsvHeader> {
     let bad = |m: String| CatalogError::format(file, format!("ECSV header: {m}"));
+    check_yaml(yaml, limits.allow_yaml_aliases).map_err(bad)?;
     let docs = YamlLoader::load_from_str(yaml).map_err(|e| bad(format!("invalid YAML: {e}")))?;
     let doc = docs
         .first()
@@ -1283,6 +1472,7 @@ fn parse_ecsv_yaml(yaml: &str, file: &str) -> Result<EcsvHeader> {
     if list.is_empty() {
         return Err(bad("the `datatype:` list of columns is empty".into()));
     }
+    limits.check_columns(file, list.len(), "the ECSV header's `datatype:` list")?;
     let mut columns = Vec::with_capacity(list.len());
     for (i, c) in list.iter().enumerate() {
         let name = get(c, "name")

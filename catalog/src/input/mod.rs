@@ -13,10 +13,20 @@
 //! Bad rows either fail the ingest with file, line and column
 //! ([`crate::CatalogError::Input`]) or, when a [`Rejects`] sink is given, are
 //! written there and counted. Nothing is dropped silently.
+//!
+//! Inputs from clients are read within [`InputLimits`] ([`open_source_with_limits`]):
+//! the bytes a file may inflate to, the size of its header, of a value, of a
+//! row and of a declared array, its number of columns. Each is checked as the
+//! input streams in, before the memory it bounds is allocated, and a
+//! violation is a [`CatalogError::Limit`]. The built-in formats ([`real`])
+//! are not client formats and are read without them.
 
 pub mod csv;
+pub mod limits;
 pub mod parquet;
 pub mod real;
+
+pub use limits::{InputLimits, LimitedReader};
 
 use std::io::Write;
 use std::path::Path;
@@ -273,21 +283,48 @@ pub fn open_maybe_gz(path: &Path) -> Result<Box<dyn std::io::BufRead + Send>> {
     }
 }
 
-/// Open one input file as a [`Source`].
+/// [`open_maybe_gz`] within `limits`: the reader refuses to give more than
+/// [`InputLimits::max_decompressed_bytes`] (counted after gunzipping).
+pub fn open_input(
+    path: &Path,
+    limits: &InputLimits,
+) -> Result<LimitedReader<Box<dyn std::io::BufRead + Send>>> {
+    Ok(LimitedReader::new(
+        open_maybe_gz(path)?,
+        limits.max_decompressed_bytes,
+    ))
+}
+
+/// Open one input file as a [`Source`], within the [`InputLimits::default`]
+/// limits (for trusted files).
 pub fn open_source(
     path: &Path,
     format: Option<Format>,
     opts: &ReadOptions,
+) -> Result<Box<dyn Source>> {
+    open_source_with_limits(path, format, opts, &InputLimits::default())
+}
+
+/// Open one input file as a [`Source`] that reads it within `limits`.
+pub fn open_source_with_limits(
+    path: &Path,
+    format: Option<Format>,
+    opts: &ReadOptions,
+    limits: &InputLimits,
 ) -> Result<Box<dyn Source>> {
     let format = match format {
         Some(f) => f,
         None => detect_format(path)?,
     };
     Ok(match format {
-        Format::Csv => Box::new(csv::CsvSource::open(path, false, opts)?),
-        Format::Ecsv => Box::new(csv::CsvSource::open(path, true, opts)?),
-        Format::Parquet => Box::new(parquet::ParquetSource::open(path, opts)?),
-        Format::VOTable => Box::new(crate::votable::VOTableSource::open(path, opts)?),
+        Format::Csv => Box::new(csv::CsvSource::open_with_limits(path, false, opts, limits)?),
+        Format::Ecsv => Box::new(csv::CsvSource::open_with_limits(path, true, opts, limits)?),
+        Format::Parquet => Box::new(parquet::ParquetSource::open_with_limits(
+            path, opts, limits,
+        )?),
+        Format::VOTable => Box::new(crate::votable::VOTableSource::open_with_limits(
+            path, opts, limits,
+        )?),
         Format::GaiaBin => Box::new(real::GaiaBinSource::open(path, opts)?),
         Format::Hip2 => Box::new(real::Hip2Source::open(path, opts)?),
     })

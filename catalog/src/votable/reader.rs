@@ -28,6 +28,22 @@
 //! an external file), STREAM encodings other than base64, `TD encoding`,
 //! complex datatypes, and multidimensional char arrays in BINARY/BINARY2.
 //!
+//! **Limits** ([`VOTableSource::open_with_limits`]). The file is read through
+//! a [`LimitedReader`]: at most [`InputLimits::max_decompressed_bytes`] in
+//! all, [`InputLimits::max_header_bytes`] before the first row, and, per
+//! row, [`InputLimits::max_row_bytes`] of `TR` text (twice that, plus the
+//! reader's buffer, of STREAM text). When the FIELDs are read, an arraysize
+//! whose dimensions multiply to more than [`InputLimits::max_array_elements`],
+//! a fixed-size cell of more than [`InputLimits::max_cell_bytes`], fixed-size
+//! cells adding up to more than [`InputLimits::max_row_bytes`] per row and
+//! more than [`InputLimits::max_columns`] FIELDs are refused, before any row
+//! is read; so are, while rows are read, a `TD` or binary cell larger than
+//! [`InputLimits::max_cell_bytes`], a binary row larger than
+//! [`InputLimits::max_row_bytes`] and an array of more elements than
+//! [`InputLimits::max_array_elements`]. A limit passed is a
+//! [`CatalogError::Limit`], never a rejected row. Batches end early once
+//! their buffers hold about [`InputLimits::batch_bytes`].
+//!
 //! Bad values fail with [`CatalogError::Input`] naming the file, the 1-based
 //! row number and the column; with a [`Rejects`] sink the row is written
 //! there instead (TABLEDATA rows as their `<TR>`, binary rows as the hex of
@@ -58,9 +74,19 @@ use super::xml::{
 };
 use super::{FieldMeta, TableMeta};
 use crate::error::{CatalogError, Result};
-use crate::input::{open_maybe_gz, ReadOptions, Rejects, Source, SourceBatch};
+use crate::input::limits::Stop;
+use crate::input::{
+    open_input, InputLimits, LimitedReader, ReadOptions, Rejects, Source, SourceBatch,
+};
 
-type XmlReader = Reader<Box<dyn BufRead + Send>>;
+type XmlReader = Reader<LimitedReader<Box<dyn BufRead + Send>>>;
+
+/// How the header is named in limit errors.
+const HEADER: &str = "the VOTable header (the document up to the first TABLE's <DATA>)";
+
+/// What a STREAM row may read beyond twice its limit: the reader's buffer,
+/// read ahead.
+const STREAM_SLACK: u64 = 2 << 20;
 
 /// Base64 as VOTable STREAMs use it; padding optional (some writers split
 /// the stream into separately padded blocks, handled by the caller).
@@ -70,10 +96,6 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::Indifferent)
         .with_decode_allow_trailing_bits(true),
 );
-
-/// Largest byte size of one binary cell accepted before the stream is
-/// considered corrupt (a variable-length count gone wrong).
-const MAX_CELL_BYTES: usize = 1 << 28;
 
 /// The first TABLE of a VOTable file (TABLEDATA, BINARY or BINARY2,
 /// optionally gzipped), read as a stream of record batches.
@@ -98,6 +120,7 @@ pub struct VOTableSource {
     row_bytes: Vec<u8>,
     /// BINARY2: the null bitmask of the current row.
     mask: Vec<u8>,
+    limits: InputLimits,
 }
 
 /// Where the rows come from.
@@ -120,33 +143,73 @@ impl VOTableSource {
     /// xtype and description of the file's; a declared column the file does
     /// not have is a [`CatalogError::Metadata`] error.
     pub fn open(path: &Path, opts: &ReadOptions) -> Result<VOTableSource> {
-        let input = open_maybe_gz(path)?;
-        Self::from_reader(path.display().to_string(), input, file_stem(path), opts)
+        Self::open_with_limits(path, opts, &InputLimits::default())
+    }
+
+    /// [`VOTableSource::open`], reading the file within `limits` (see the
+    /// [module docs](self)).
+    pub fn open_with_limits(
+        path: &Path,
+        opts: &ReadOptions,
+        limits: &InputLimits,
+    ) -> Result<VOTableSource> {
+        let input = open_input(path, limits)?;
+        Self::from_limited(
+            path.display().to_string(),
+            input,
+            file_stem(path),
+            opts,
+            limits,
+        )
     }
 
     /// [`VOTableSource::open`] on any (already decompressed) input; `stem`
     /// names the table when the TABLE has neither name nor ID.
+    #[cfg(test)]
     fn from_reader(
         name: String,
         input: Box<dyn BufRead + Send>,
         stem: String,
         opts: &ReadOptions,
     ) -> Result<VOTableSource> {
+        let limits = InputLimits::default();
+        let input = LimitedReader::new(input, limits.max_decompressed_bytes);
+        Self::from_limited(name, input, stem, opts, &limits)
+    }
+
+    fn from_limited(
+        name: String,
+        mut input: LimitedReader<Box<dyn BufRead + Send>>,
+        stem: String,
+        opts: &ReadOptions,
+        limits: &InputLimits,
+    ) -> Result<VOTableSource> {
+        input.set_header_limit(Some(limits.max_header_bytes));
         let mut reader: XmlReader = Reader::from_reader(input);
         let mut buf = Vec::new();
-        let (mut meta, end) =
-            read_table_header(&mut reader, &mut buf).map_err(|e| in_file(&name, e))?;
+        let limit_err = |reader: &XmlReader, e: CatalogError| {
+            reader
+                .get_ref()
+                .limit_error(&name, limits, HEADER)
+                .unwrap_or(e)
+        };
+        let (mut meta, end) = read_table_header(&mut reader, &mut buf)
+            .map_err(|e| limit_err(&reader, in_file(&name, e)))?;
         if meta.fields.is_empty() {
             return Err(CatalogError::format(
                 &name,
                 "the first TABLE has no FIELD, so there are no columns to read",
             ));
         }
+        limits.check_columns(&name, meta.fields.len(), "the first TABLE")?;
         check_unique_names(&name, &meta.fields)?;
+        let mem_row_bytes = check_declared_sizes(&name, &meta.fields, limits)?;
         let data = match end {
             HeaderEnd::NoData => Serialization::Empty,
-            HeaderEnd::Data => find_serialization(&mut reader, &mut buf, &name)?,
+            HeaderEnd::Data => find_serialization(&mut reader, &mut buf, &name)
+                .map_err(|e| limit_err(&reader, e))?,
         };
+        reader.get_mut().set_header_limit(None);
         let binary = matches!(data, Serialization::Binary { .. });
         let columns = meta
             .fields
@@ -171,7 +234,7 @@ impl VOTableSource {
             meta,
             reader,
             buf,
-            batch_rows: opts.batch_rows(),
+            batch_rows: limits.batch_rows_for(opts.batch_rows(), mem_row_bytes),
             rejects: opts.rejects.clone(),
             columns,
             data,
@@ -181,7 +244,41 @@ impl VOTableSource {
             ncells: 0,
             row_bytes: Vec::new(),
             mask: Vec::new(),
+            limits: limits.clone(),
         })
+    }
+
+    /// The limit error for a read the [`LimitedReader`] stopped.
+    fn stopped_error(&self) -> Option<CatalogError> {
+        let input = self.reader.get_ref();
+        match input.stopped()? {
+            (Stop::Window, _) => Some(self.limits.error(
+                &self.name,
+                match self.data {
+                    Serialization::Binary { .. } => format!(
+                        "row {}: the STREAM text of the row (base64, whitespace, markup) is too long",
+                        self.next_row
+                    ),
+                    _ => format!("row {}: the TR is too long", self.next_row),
+                },
+                "max_row_bytes",
+            )),
+            _ => input.limit_error(&self.name, &self.limits, HEADER),
+        }
+    }
+
+    /// A row error in the rows' context: a limit, or the file's `Format`.
+    fn cell_limit(&self, column: &str, what: String, name: &'static str) -> CatalogError {
+        self.limits.error(
+            &self.name,
+            format!("row {}: column {column}: {what}", self.next_row),
+            name,
+        )
+    }
+
+    /// Bytes held by the batch being built.
+    fn batch_bytes(&self) -> u64 {
+        self.columns.iter().map(Column::mem_bytes).sum()
     }
 
     /// Read one row into the column buffers.
@@ -194,8 +291,11 @@ impl VOTableSource {
     }
 
     fn read_tabledata_row(&mut self) -> Result<Row> {
+        let input = self.reader.get_mut();
+        let start = input.consumed();
+        input.set_window(Some((start, self.limits.max_row_bytes)));
         let ncells = match read_tr(&mut self.reader, &mut self.buf, &mut self.cells)
-            .map_err(|m| self.fatal(m))?
+            .map_err(|m| self.stopped_error().unwrap_or_else(|| self.fatal(m)))?
         {
             None => return Ok(Row::End),
             Some(n) => n,
@@ -213,13 +313,28 @@ impl VOTableSource {
                 message: format!("the row has {ncells} TD cells; the table has {ncols} columns"),
             });
         }
+        let max_cell = self.limits.max_cell_bytes;
+        if let Some((i, c)) = self.cells[..ncells]
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.len() as u64 > max_cell)
+        {
+            let what = format!("a TD of {} bytes", c.len());
+            return Err(self.cell_limit(&self.columns[i].name, what, "max_cell_bytes"));
+        }
+        let max_elements = self.limits.max_array_elements;
         for (col, cell) in self.columns.iter_mut().zip(&self.cells[..ncells]) {
-            if let Err(e) = col.push_text(cell.trim()) {
+            if let Err(e) = col.push_text(cell.trim(), max_elements) {
                 return match e {
                     CellError::Value(message) => Ok(Row::Bad {
                         column: col.name.clone(),
                         message,
                     }),
+                    CellError::Limit(what, name) => Err(self.limits.error(
+                        &self.name,
+                        format!("row {}: column {}: {what}", self.next_row, col.name),
+                        name,
+                    )),
                     CellError::Fatal(m) => Err(CatalogError::format(
                         &self.name,
                         format!("row {}: column {}: {m}", self.next_row, col.name),
@@ -235,6 +350,14 @@ impl VOTableSource {
             unreachable!("read_binary_row on non-binary data")
         };
         let v2 = *v2;
+        let input = self.reader.get_mut();
+        let start = input.consumed();
+        let window = self
+            .limits
+            .max_row_bytes
+            .saturating_mul(2)
+            .saturating_add(STREAM_SLACK);
+        input.set_window(Some((start, window)));
         let more = stream
             .ensure(1, &mut self.reader, &mut self.buf)
             .map_err(|m| CatalogError::format(&self.name, m))?;
@@ -252,6 +375,8 @@ impl VOTableSource {
             } else {
                 None
             },
+            row_taken: 0,
+            limits: &self.limits,
         };
         let ncols = self.columns.len();
         if v2 {
@@ -259,6 +384,11 @@ impl VOTableSource {
                 CellError::Fatal(m) | CellError::Value(m) => CatalogError::format(
                     &self.name,
                     format!("row {}: null bitmask: {m}", self.next_row),
+                ),
+                CellError::Limit(what, name) => self.limits.error(
+                    &self.name,
+                    format!("row {}: null bitmask: {what}", self.next_row),
+                    name,
                 ),
             })?;
             self.mask.clear();
@@ -279,6 +409,13 @@ impl VOTableSource {
                     return Err(CatalogError::format(
                         &self.name,
                         format!("row {}: column {}: {m}", self.next_row, col.name),
+                    ))
+                }
+                Err(CellError::Limit(what, name)) => {
+                    return Err(self.limits.error(
+                        &self.name,
+                        format!("row {}: column {}: {what}", self.next_row, col.name),
+                        name,
                     ))
                 }
             }
@@ -353,7 +490,7 @@ impl Source for VOTableSource {
                 Ok(r) => r,
                 Err(e) => {
                     self.done = true;
-                    return Err(e);
+                    return Err(self.stopped_error().unwrap_or(e));
                 }
             };
             match row {
@@ -364,6 +501,9 @@ impl Source for VOTableSource {
                 Row::Good => {
                     rows += 1;
                     self.next_row += 1;
+                    if self.batch_bytes() >= self.limits.batch_bytes {
+                        break;
+                    }
                 }
                 Row::Bad { column, message } => {
                     for c in &mut self.columns {
@@ -406,6 +546,93 @@ enum CellError {
     Value(String),
     /// The stream is unreadable from here on.
     Fatal(String),
+    /// The cell passes one of the [`InputLimits`]: what it has, and the
+    /// limit's name.
+    Limit(String, &'static str),
+}
+
+/// Bytes of one element of a VOTable datatype in BINARY (bits: 1, an upper
+/// bound); `None` for datatypes the reader does not support.
+fn element_bytes(datatype: &str) -> Option<u64> {
+    Some(match datatype {
+        "boolean" | "bit" | "unsignedByte" | "char" => 1,
+        "short" | "unicodeChar" => 2,
+        "int" | "float" => 4,
+        "long" | "double" => 8,
+        _ => return None,
+    })
+}
+
+/// The elements an arraysize declares: the product of its fixed dimensions
+/// (saturating), and whether the last is variable (`*`, `10*`). `None`
+/// when it does not parse (the column's constructor says why).
+fn declared_elements(arraysize: Option<&str>) -> Option<(u64, bool)> {
+    let Some(s) = arraysize else {
+        return Some((1, false));
+    };
+    let dims: Vec<&str> = s.split('x').map(str::trim).collect();
+    let mut product = 1u64;
+    for (i, d) in dims.iter().enumerate() {
+        if i + 1 == dims.len() && d.ends_with('*') {
+            return Some((product, true));
+        }
+        product = product.saturating_mul(d.parse::<u64>().ok()?);
+    }
+    Some((product, false))
+}
+
+/// Refuse FIELDs that declare cells or rows larger than `limits` allow;
+/// returns the bytes the fixed-size part of a row takes in a batch.
+fn check_declared_sizes(file: &str, fields: &[FieldMeta], limits: &InputLimits) -> Result<u64> {
+    let mut row_bytes = 0u64;
+    let mut mem_bytes = 0u64;
+    for f in fields {
+        let Some((n, variable)) = declared_elements(f.arraysize.as_deref()) else {
+            continue;
+        };
+        let size = element_bytes(&f.datatype).unwrap_or(1);
+        let arraysize = f.arraysize.as_deref().unwrap_or("1");
+        if n > limits.max_array_elements {
+            let what = if arraysize.contains('x') {
+                format!(
+                    "column {} declares arraysize {arraysize} ({n} elements)",
+                    f.name
+                )
+            } else {
+                format!("column {} declares arraysize {arraysize}", f.name)
+            };
+            return Err(limits.error(file, what, "max_array_elements"));
+        }
+        let bytes = n.saturating_mul(size);
+        if !variable && bytes > limits.max_cell_bytes {
+            let what = format!(
+                "column {} declares arraysize {arraysize} of {}: cells of {bytes} bytes",
+                f.name, f.datatype
+            );
+            return Err(limits.error(file, what, "max_cell_bytes"));
+        }
+        let text = matches!(f.datatype.as_str(), "char" | "unicodeChar");
+        if variable {
+            row_bytes = row_bytes.saturating_add(4);
+            mem_bytes = mem_bytes.saturating_add(5);
+        } else {
+            row_bytes = row_bytes.saturating_add(bytes);
+            // Values and their validity; text is stored at its length.
+            mem_bytes = mem_bytes.saturating_add(if text {
+                5
+            } else {
+                n.saturating_mul(size + 1).saturating_add(1)
+            });
+        }
+    }
+    if row_bytes > limits.max_row_bytes {
+        return Err(limits.error(
+            file,
+            format!("the FIELDs declare rows of {row_bytes} bytes"),
+            "max_row_bytes",
+        ));
+    }
+    Ok(mem_bytes)
 }
 
 /// Map a header error to a file format error naming the file.
@@ -749,14 +976,25 @@ struct BinCursor<'a> {
     buf: &'a mut Vec<u8>,
     /// When set, every byte read is also appended here.
     raw: Option<&'a mut Vec<u8>>,
+    /// Bytes of the row taken so far.
+    row_taken: u64,
+    limits: &'a InputLimits,
 }
 
 impl BinCursor<'_> {
     fn take(&mut self, n: usize) -> std::result::Result<&[u8], CellError> {
-        if n > MAX_CELL_BYTES {
-            return Err(CellError::Fatal(format!(
-                "a cell of {n} bytes: the stream is corrupt or not of the declared FIELDs"
-            )));
+        if n as u64 > self.limits.max_cell_bytes {
+            return Err(CellError::Limit(
+                format!("a cell of {n} bytes"),
+                "max_cell_bytes",
+            ));
+        }
+        self.row_taken = self.row_taken.saturating_add(n as u64);
+        if self.row_taken > self.limits.max_row_bytes {
+            return Err(CellError::Limit(
+                format!("the row reaches {} bytes", self.row_taken),
+                "max_row_bytes",
+            ));
         }
         if !self
             .stream
@@ -776,15 +1014,24 @@ impl BinCursor<'_> {
         Ok(bytes)
     }
 
-    /// The 4-byte count prefix of a variable-length array.
-    fn count(&mut self) -> std::result::Result<usize, CellError> {
+    /// The elements of a variable-length array: its 4-byte count prefix
+    /// times `per` (the product of the fixed dimensions).
+    fn count(&mut self, per: usize) -> std::result::Result<usize, CellError> {
         let b = self.take(4)?;
         let n = i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-        usize::try_from(n).map_err(|_| {
+        let n = usize::try_from(n).map_err(|_| {
             CellError::Fatal(format!(
                 "negative array length {n}: the stream is corrupt or not of the declared FIELDs"
             ))
-        })
+        })?;
+        let count = n.saturating_mul(per);
+        if count as u64 > self.limits.max_array_elements {
+            return Err(CellError::Limit(
+                format!("a variable-length array of {count} elements"),
+                "max_array_elements",
+            ));
+        }
+        Ok(count)
     }
 }
 
@@ -916,8 +1163,22 @@ impl Column {
         })
     }
 
-    fn push_text(&mut self, s: &str) -> std::result::Result<(), CellError> {
-        dispatch!(&mut self.data, c => c.push_text(s))
+    fn push_text(&mut self, s: &str, max_elements: u64) -> std::result::Result<(), CellError> {
+        match &mut self.data {
+            ColData::Str(c) => c.push_text(s),
+            ColData::Bool(c) => c.push_text(s, max_elements),
+            ColData::U8(c) => c.push_text(s, max_elements),
+            ColData::I16(c) => c.push_text(s, max_elements),
+            ColData::I32(c) => c.push_text(s, max_elements),
+            ColData::I64(c) => c.push_text(s, max_elements),
+            ColData::F32(c) => c.push_text(s, max_elements),
+            ColData::F64(c) => c.push_text(s, max_elements),
+        }
+    }
+
+    /// Bytes held in the buffers.
+    fn mem_bytes(&self) -> u64 {
+        dispatch!(&self.data, c => c.mem_bytes())
     }
 
     fn push_binary(
@@ -1134,7 +1395,14 @@ impl<T: Elem> Col<T> {
         })
     }
 
-    fn push_text(&mut self, s: &str) -> std::result::Result<(), CellError> {
+    fn mem_bytes(&self) -> u64 {
+        (self.values.len() * std::mem::size_of::<T>()
+            + self.valid.len()
+            + self.item_valid.len()
+            + self.offsets.len() * 4) as u64
+    }
+
+    fn push_text(&mut self, s: &str, max_elements: u64) -> std::result::Result<(), CellError> {
         if s.is_empty() {
             self.push_null();
             return Ok(());
@@ -1163,8 +1431,15 @@ impl<T: Elem> Col<T> {
                 self.valid.push(true);
             }
             Shape::List(_) => {
+                let start = self.values.len();
                 for tok in self.tokens(s) {
                     let v = self.parse_item(tok)?;
+                    if (self.values.len() - start) as u64 >= max_elements {
+                        return Err(CellError::Limit(
+                            format!("an array of more than {max_elements} elements"),
+                            "max_array_elements",
+                        ));
+                    }
                     self.push_item(v);
                 }
                 self.offsets.push(offset(self.values.len())?);
@@ -1191,7 +1466,7 @@ impl<T: Elem> Col<T> {
     ) -> std::result::Result<(), CellError> {
         let count = match self.bin {
             BinShape::Fixed(n) => n,
-            BinShape::Var(per) => cur.count()?.saturating_mul(per),
+            BinShape::Var(per) => cur.count(per)?,
         };
         let nbytes = if self.bit {
             if matches!(self.shape, Shape::Scalar) {
@@ -1317,6 +1592,10 @@ impl StrCol {
         }
     }
 
+    fn mem_bytes(&self) -> u64 {
+        (self.data.len() + self.valid.len() + self.offsets.len() * 4) as u64
+    }
+
     fn end_value(&mut self, valid: bool) -> std::result::Result<(), CellError> {
         if !valid {
             let start = *self.offsets.last().expect("offsets start with 0") as usize;
@@ -1339,7 +1618,7 @@ impl StrCol {
     ) -> std::result::Result<(), CellError> {
         let (chars, fixed) = match self.bin {
             BinShape::Fixed(n) => (n, true),
-            BinShape::Var(per) => (cur.count()?.saturating_mul(per), false),
+            BinShape::Var(per) => (cur.count(per)?, false),
         };
         let width = if self.unicode { 2 } else { 1 };
         let bytes = cur.take(chars.saturating_mul(width))?;
