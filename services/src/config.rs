@@ -228,6 +228,9 @@ impl UploadsConfig {
             max_bytes: self.max_bytes,
             max_rows: self.max_rows,
             allowed_hosts: self.allowed_hosts.clone(),
+            // Decompressed size, cells, rows, columns, arrays, headers,
+            // uploads per request: the TAP layer's defaults (docs/LIMITS.md).
+            ..astrolake_tap::upload::UploadLimits::default()
         }
     }
 }
