@@ -696,10 +696,10 @@ mod tests {
         assert!(e.contains("does not read the bucket"), "{e}");
         assert!(check_source("s3://private/x", &o, &loopback).is_err());
         assert!(check_source("s3://site-a/catalogue", &o, &loopback).is_err());
-        let e = check_source("http://10.0.0.1/x", &o, &loopback)
+        let e = check_source("http://other.example/x", &o, &loopback)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("does not fetch from \"10.0.0.1\""), "{e}");
+        assert!(e.contains("does not fetch from \"other.example\""), "{e}");
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
@@ -41,22 +40,7 @@ async fn text(http: &reqwest::Client, url: &str) -> (u16, String) {
 async fn sigkill_during_a_job_then_restart() {
     let dir = tempfile::tempdir().unwrap();
     let cat = dir.path().join("cat");
-    let st = Command::new(env!("CARGO_BIN_EXE_astrolake"))
-        .args([
-            "synth",
-            "--catalog",
-            &cat.to_string_lossy(),
-            "--rows",
-            "3000",
-            "--no-progress",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    common::synth(&cat, 3000);
     let data = dir.path().join("data");
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()

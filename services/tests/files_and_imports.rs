@@ -13,8 +13,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use common::Server;
 
@@ -60,36 +59,7 @@ fn synth(cat: &Path, data: &Path) {
 /// `astrolake serve` on a free port with its stderr in `log`; the site
 /// URL (`http://127.0.0.1:PORT`), once it accepts connections.
 fn serve_logged(catalog: &Path, env: &[(&str, &str)], log: &Path) -> (Server, String) {
-    let bind = common::free_bind();
-    let child = Command::new(bin())
-        .args([
-            "serve",
-            "--catalog",
-            &catalog.to_string_lossy(),
-            "--bind",
-            &bind,
-        ])
-        .envs(env.iter().copied())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut server = Server(child);
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(&bind).is_err() {
-        if let Ok(Some(st)) = server.0.try_wait() {
-            panic!(
-                "server exited at start ({st}): {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(120),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let (server, bind) = common::serve_logged(catalog, env, log, None);
     (server, format!("http://{bind}"))
 }
 

@@ -5,7 +5,6 @@
 //! error (or a correct answer), and the server must answer the next query.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 mod common;
@@ -27,27 +26,13 @@ impl Target {
     fn start(dir: &Path, env: &[(&str, &str)]) -> Target {
         let cat = dir.join("cat");
         if !cat.exists() {
-            let st = Command::new(env!("CARGO_BIN_EXE_astrolake"))
-                .args([
-                    "synth",
-                    "--catalog",
-                    &cat.to_string_lossy(),
-                    "--rows",
-                    "3000",
-                    "--no-progress",
-                ])
-                .output()
-                .unwrap();
-            assert!(
-                st.status.success(),
-                "{}",
-                String::from_utf8_lossy(&st.stderr)
-            );
+            common::synth(&cat, 3000);
         }
         let log = dir.join("server.log");
         let mut env = env.to_vec();
         env.push(("ASTROLAKE_DATA", dir.to_str().unwrap()));
-        let (server, base) = common::serve_limited(&cat, &env, ADDRESS_SPACE, &log);
+        let (server, bind) = common::serve_logged(&cat, &env, &log, Some(ADDRESS_SPACE));
+        let base = format!("http://{bind}/tap");
         Target {
             server,
             base,

@@ -10,10 +10,6 @@ mod common;
 
 use common::Server;
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_astrolake")
-}
-
 fn start(catalog: &Path) -> (Server, String) {
     start_with(catalog, &[])
 }
@@ -60,22 +56,7 @@ fn votlint(dir: &Path, name: &str, doc: &str) {
 async fn tap_sync_queries_formats_limits_and_errors() {
     let dir = tempfile::tempdir().unwrap();
     let cat = dir.path().join("cat");
-    let st = Command::new(bin())
-        .args([
-            "synth",
-            "--catalog",
-            &cat.to_string_lossy(),
-            "--rows",
-            "5000",
-            "--no-progress",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    common::synth(&cat, 5000);
     let (server, base) = start(&cat);
 
     // CSV, parameter names in any case.

@@ -62,29 +62,62 @@ pub fn serve(catalog: &Path, env: &[(&str, &str)]) -> (Server, String) {
     (server, format!("http://{bind}/tap"))
 }
 
-/// Start `astrolake serve` on a free port with its address space limited to
-/// `max_bytes` (`ulimit -v`), so a request that would exhaust memory kills
-/// the server (which the test then sees) instead of the machine. Its stderr
-/// goes to `log`.
-pub fn serve_limited(
-    catalog: &Path,
-    env: &[(&str, &str)],
-    max_bytes: u64,
-    log: &Path,
-) -> (Server, String) {
-    let bind = free_bind();
-    let child = Command::new("sh")
+/// Build a synthetic catalogue of `rows` stars at `catalog`
+/// (`astrolake synth`).
+pub fn synth(catalog: &Path, rows: u64) {
+    let st = Command::new(env!("CARGO_BIN_EXE_astrolake"))
         .args([
-            "-c",
-            &format!("ulimit -v {} && exec \"$0\" \"$@\"", max_bytes / 1024),
-            env!("CARGO_BIN_EXE_astrolake"),
-            "serve",
+            "synth",
             "--catalog",
             &catalog.to_string_lossy(),
-            "--bind",
-            &bind,
+            "--rows",
+            &rows.to_string(),
+            "--no-progress",
         ])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+}
+
+/// Start `astrolake serve` on a free port with its stderr in `log` and,
+/// when `max_address_space` is given, its address space limited to that
+/// many bytes (`ulimit -v`: a request that would exhaust memory kills the
+/// server, which the test then sees, instead of the machine). Returns the
+/// server and its `127.0.0.1:PORT` once it accepts connections.
+pub fn serve_logged(
+    catalog: &Path,
+    env: &[(&str, &str)],
+    log: &Path,
+    max_address_space: Option<u64>,
+) -> (Server, String) {
+    let bind = free_bind();
+    let serve = [
+        "serve",
+        "--catalog",
+        &catalog.to_string_lossy(),
+        "--bind",
+        &bind,
+    ];
+    let mut cmd = match max_address_space {
+        Some(bytes) => {
+            let mut c = Command::new("sh");
+            c.args([
+                "-c",
+                &format!("ulimit -v {} && exec \"$0\" \"$@\"", bytes / 1024),
+                env!("CARGO_BIN_EXE_astrolake"),
+            ]);
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_astrolake")),
+    };
+    let child = cmd
+        .args(serve)
         .envs(env.iter().copied())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log).unwrap())
         .spawn()
@@ -104,5 +137,5 @@ pub fn serve_limited(
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    (server, format!("http://{bind}/tap"))
+    (server, bind)
 }
