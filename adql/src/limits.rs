@@ -33,6 +33,11 @@ pub struct QueryLimits {
     /// The deepest expression or query nesting (see the module docs for how
     /// depth is counted).
     pub max_depth: usize,
+    /// The most tables one query may combine: each `JOIN`, each further
+    /// table of a `FROM a, b, …` list and each `UNION`, `INTERSECT` or
+    /// `EXCEPT` counts one (planning time grows faster than linearly with
+    /// them, and planning cannot be interrupted).
+    pub max_tables: usize,
 }
 
 impl Default for QueryLimits {
@@ -40,6 +45,7 @@ impl Default for QueryLimits {
         QueryLimits {
             max_length: 1024 * 1024,
             max_depth: 1000,
+            max_tables: 100,
         }
     }
 }
@@ -75,6 +81,61 @@ struct Frame {
     chain: usize,
     /// A `CASE` group (closed by `END`), not a parenthesis.
     case: bool,
+    /// In a `FROM` list (its commas join tables).
+    from: bool,
+    /// Opened by a keyword construct (`CAST(`, `CASE`, `EXTRACT(`, …).
+    keyword: bool,
+}
+
+/// The deepest nesting of keyword constructs (`CAST(`, `CASE`, and other
+/// reserved words followed by a parenthesis). The parser tries such a
+/// construct once as itself and once as a function call, so a syntax error
+/// inside n of them costs 2^n attempts: 20 nested CASTs around a typo took
+/// seconds, 30 would take hours. Twelve levels cost at most a few
+/// thousand attempts and are far more than real queries nest.
+pub const MAX_KEYWORD_NESTING: usize = 12;
+
+/// Whether `(` after `prev` opens a keyword construct: a reserved word
+/// that is not an operator or a clause (`CAST (`, `EXTRACT (`, `TRIM (`),
+/// or `CASE`.
+fn opens_keyword(prev: Option<&Token>) -> bool {
+    match prev {
+        Some(t @ Token::Word(w)) => {
+            w.keyword != Keyword::NoKeyword
+                && w.quote_style.is_none()
+                && !is_operator(t)
+                && !is_item_break(t)
+                && !is_chain(t)
+                && !matches!(
+                    w.keyword,
+                    Keyword::IN
+                        | Keyword::EXISTS
+                        | Keyword::AS
+                        | Keyword::BY
+                        | Keyword::ALL
+                        | Keyword::ANY
+                        | Keyword::SOME
+                        | Keyword::DISTINCT
+                        | Keyword::LATERAL
+                        | Keyword::VALUES
+                        | Keyword::WITH
+                )
+        }
+        _ => false,
+    }
+}
+
+fn too_many_keywords(at: Location) -> ParseError {
+    ParseError {
+        limit: true,
+        line: at.line.max(1),
+        column: at.column.max(1),
+        message: format!(
+            "the query nests more than {MAX_KEYWORD_NESTING} levels of CAST, CASE or other \
+             keyword constructs; write the inner part as a column of a subquery or a \
+             common table expression (WITH)"
+        ),
+    }
 }
 
 impl Frame {
@@ -154,6 +215,21 @@ fn is_item_break(t: &Token) -> bool {
     }
 }
 
+fn too_many_tables(at: Location, limits: &QueryLimits) -> ParseError {
+    ParseError {
+        limit: true,
+        line: at.line.max(1),
+        column: at.column.max(1),
+        message: format!(
+            "the query combines more tables than this service's limit of {} \
+             (limits.max_query_tables): each JOIN, each further table in FROM and each \
+             UNION, INTERSECT or EXCEPT counts one; split the query, or upload a table \
+             (UPLOAD) and join with it",
+            limits.max_tables
+        ),
+    }
+}
+
 fn too_deep(at: Location, limits: &QueryLimits) -> ParseError {
     ParseError {
         limit: true,
@@ -178,7 +254,14 @@ pub fn check_depth(tokens: &[TokenWithSpan], limits: &QueryLimits) -> Result<(),
     // Depth of the enclosing groups, so a chain deep inside parentheses
     // is caught at the operator that crosses the limit.
     let mut outer: usize = 0;
+    let mut tables: usize = 0;
+    let mut keywords: usize = 0;
+    let mut prev: Option<&Token> = None;
     for t in tokens {
+        let before = prev;
+        if !matches!(t.token, Token::Whitespace(_)) {
+            prev = Some(&t.token);
+        }
         let tok = &t.token;
         let at = t.span.start;
         let is_end = matches!(tok, Token::Word(w) if w.keyword == Keyword::END);
@@ -186,8 +269,16 @@ pub fn check_depth(tokens: &[TokenWithSpan], limits: &QueryLimits) -> Result<(),
         if matches!(tok, Token::LParen) || is_case {
             let top = stack.last().expect("the root frame is never popped");
             outer += top.ops + top.chain + 1;
+            let keyword = is_case || opens_keyword(before);
+            if keyword {
+                keywords += 1;
+                if keywords > MAX_KEYWORD_NESTING {
+                    return Err(too_many_keywords(at));
+                }
+            }
             stack.push(Frame {
                 case: is_case,
+                keyword,
                 ..Frame::default()
             });
             if outer > max || stack.len() > max {
@@ -206,6 +297,9 @@ pub fn check_depth(tokens: &[TokenWithSpan], limits: &QueryLimits) -> Result<(),
             // A `)` also closes any CASE left open inside it.
             while stack.len() > 1 {
                 let f = stack.pop().expect("more than the root");
+                if f.keyword {
+                    keywords -= 1;
+                }
                 let d = f.depth() + 1;
                 let top = stack.last_mut().expect("the root frame is never popped");
                 outer = outer.saturating_sub(top.ops + top.chain + 1);
@@ -220,9 +314,19 @@ pub fn check_depth(tokens: &[TokenWithSpan], limits: &QueryLimits) -> Result<(),
             continue;
         }
         let top = stack.last_mut().expect("the root frame is never popped");
+        let joins = is_chain(tok) || (top.from && matches!(tok, Token::Comma));
+        if joins {
+            tables += 1;
+            if tables > limits.max_tables {
+                return Err(too_many_tables(at, limits));
+            }
+        }
         if is_chain(tok) {
             top.chain += 1;
         } else if is_item_break(tok) {
+            if !matches!(tok, Token::Comma) {
+                top.from = matches!(tok, Token::Word(w) if w.keyword == Keyword::FROM);
+            }
             top.end_item();
         } else if is_operator(tok) {
             top.ops += 1;
@@ -283,6 +387,103 @@ mod tests {
         );
         assert!(!depth_ok(&q, 60));
         assert!(depth_ok(&q, 100));
+    }
+
+    #[test]
+    fn keyword_constructs_nest_at_most_twelve_deep() {
+        let check = |q: &str| {
+            let tokens = Tokenizer::new(&AdqlDialect, q)
+                .tokenize_with_location()
+                .unwrap();
+            check_depth(&tokens, &QueryLimits::default())
+        };
+        let casts = |n: usize, inner: &str| {
+            format!(
+                "SELECT {}{inner}{} FROM t",
+                "CAST(".repeat(n),
+                " AS DOUBLE)".repeat(n)
+            )
+        };
+        assert!(check(&casts(12, "1")).is_ok());
+        let e = check(&casts(13, "1 + * 2")).unwrap_err();
+        assert!(
+            e.message.contains("more than 12 levels of CAST, CASE"),
+            "{e}"
+        );
+        let cases = format!(
+            "SELECT {}1{} FROM t",
+            "CASE ".repeat(13),
+            " WHEN 1 THEN 2 END".repeat(13)
+        );
+        assert!(check(&cases).is_err());
+        // Functions, parentheses, AND ( and IN ( do not count.
+        for (open, close) in [
+            ("SIN(", ")"),
+            ("(", ")"),
+            ("a = 1 AND (", ")"),
+            ("a IN (", ")"),
+        ] {
+            let q = format!(
+                "SELECT a FROM t WHERE {}1{}",
+                open.repeat(30),
+                close.repeat(30)
+            );
+            assert!(check(&q).is_ok(), "{open}");
+        }
+        // Siblings do not add up.
+        let wide = vec!["CAST(CAST(a AS DOUBLE) AS DOUBLE)"; 50].join(", ");
+        assert!(check(&format!("SELECT {wide} FROM t")).is_ok());
+    }
+
+    #[test]
+    fn joins_commas_and_set_operations_count_as_tables() {
+        let ok = |q: &str, max: usize| {
+            let tokens = Tokenizer::new(&AdqlDialect, q)
+                .tokenize_with_location()
+                .unwrap();
+            let limits = QueryLimits {
+                max_tables: max,
+                ..QueryLimits::default()
+            };
+            check_depth(&tokens, &limits)
+        };
+        let joins = |n: usize| {
+            let mut q = "SELECT t0.a FROM t AS t0".to_string();
+            for i in 1..=n {
+                q.push_str(&format!(" JOIN t AS t{i} ON t{i}.a = t0.a"));
+            }
+            q
+        };
+        assert!(ok(&joins(10), 10).is_ok());
+        let e = ok(&joins(11), 10).unwrap_err();
+        assert!(
+            e.message.contains("limit of 10 (limits.max_query_tables)"),
+            "{e}"
+        );
+        let commas = |n: usize| {
+            let from: Vec<String> = (0..=n).map(|i| format!("t AS t{i}")).collect();
+            format!(
+                "SELECT t0.a, t1.a, f(1, 2, 3) FROM {} WHERE x IN (1, 2, 3)",
+                from.join(", ")
+            )
+        };
+        assert!(ok(&commas(10), 10).is_ok());
+        assert!(ok(&commas(11), 10).is_err());
+        let unions = |n: usize| vec!["SELECT a, b FROM t"; n + 1].join(" UNION ");
+        assert!(ok(&unions(10), 10).is_ok());
+        assert!(ok(&unions(11), 10).is_err());
+        // Commas of select lists, IN lists and function arguments do not count.
+        let wide = (0..500)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        assert!(ok(&format!("SELECT {wide} FROM t WHERE a IN ({wide})"), 10).is_ok());
+        // Subqueries in FROM: their own select lists do not count either.
+        assert!(ok(
+            &format!("SELECT x FROM (SELECT {wide} FROM t) AS s, t AS u"),
+            1
+        )
+        .is_ok());
     }
 
     #[test]

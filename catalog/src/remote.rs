@@ -199,35 +199,69 @@ fn s3_endpoint(opts: &RemoteOptions) -> Option<String> {
 /// `s3://` URLs with an endpoint, `s3.amazonaws.com` for AWS, the URL's
 /// host otherwise; `None` when the endpoint or region cannot be used.
 pub fn connect_host(url: &Url, opts: &RemoteOptions) -> Option<String> {
-    if url.scheme() == "s3" {
-        return match s3_endpoint(opts) {
-            Some(e) => check_endpoint(&e).ok()?.host_str().map(str::to_string),
-            None => Some(match &opts.region {
-                Some(r) if valid_region(r) => format!("s3.{r}.amazonaws.com"),
-                Some(_) => return None,
-                None => "s3.amazonaws.com".to_string(),
-            }),
-        };
-    }
-    url.host_str().map(str::to_string)
+    connect_addr(url, opts).map(|(h, _)| h)
 }
 
-/// Whether `host` is in `allowed`: exact names (case-insensitive), IPv6
-/// with or without brackets, `*.suffix` for a domain's hosts, `*` for any.
-pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
+/// [`connect_host`] with the port the connection uses (the scheme's
+/// default when the URL names none).
+pub fn connect_addr(url: &Url, opts: &RemoteOptions) -> Option<(String, Option<u16>)> {
+    if url.scheme() == "s3" {
+        return match s3_endpoint(opts) {
+            Some(e) => {
+                let e = check_endpoint(&e).ok()?;
+                Some((e.host_str()?.to_string(), e.port_or_known_default()))
+            }
+            None => Some((
+                match &opts.region {
+                    Some(r) if valid_region(r) => format!("s3.{r}.amazonaws.com"),
+                    Some(_) => return None,
+                    None => "s3.amazonaws.com".to_string(),
+                },
+                Some(443),
+            )),
+        };
+    }
+    Some((url.host_str()?.to_string(), url.port_or_known_default()))
+}
+
+/// Whether `host` (reached on `port`) is in `allowed`. Entries: `host`
+/// (any port), `host:port`, `[v6]` or `[v6]:port` (bare IPv6 too), exact
+/// names case-insensitive, `*.suffix` for a domain's hosts, `*` for any.
+pub fn host_allowed(host: &str, port: Option<u16>, allowed: &[String]) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     allowed.iter().any(|a| {
-        let a = a.trim().trim_start_matches('[').trim_end_matches(']');
-        if a == "*" {
+        let (name, want) = split_entry(a.trim());
+        if want.is_some() && want != port {
+            return false;
+        }
+        if name == "*" {
             return true;
         }
-        match a.strip_prefix("*.") {
+        match name.strip_prefix("*.") {
             Some(suffix) => bare
                 .to_ascii_lowercase()
                 .ends_with(&format!(".{}", suffix.to_ascii_lowercase())),
-            None => a.eq_ignore_ascii_case(bare),
+            None => name.eq_ignore_ascii_case(bare),
         }
     })
+}
+
+/// An allowlist entry as (host, port): `h`, `h:p`, `[v6]`, `[v6]:p`, `v6`.
+fn split_entry(a: &str) -> (&str, Option<u16>) {
+    if let Some(rest) = a.strip_prefix('[') {
+        return match rest.split_once(']') {
+            Some((h, tail)) => (h, tail.strip_prefix(':').and_then(|p| p.parse().ok())),
+            None => (rest, None),
+        };
+    }
+    match a.split_once(':') {
+        Some((h, p)) if !p.contains(':') => match p.parse() {
+            Ok(port) => (h, Some(port)),
+            // Not a port: never matches a real host.
+            Err(_) => (a, None),
+        },
+        _ => (a, None),
+    }
 }
 
 /// Refuse a URL whose data would come from a host not in `allowed`.
@@ -242,8 +276,8 @@ pub fn check_allowed(url: &Url, opts: &RemoteOptions, allowed: &[String]) -> Res
             check_endpoint(&e).map_err(|m| CatalogError::Invalid(format!("{url}: {m}")))?;
         }
     }
-    let host = connect_host(url, opts).unwrap_or_default();
-    if host_allowed(&host, allowed) {
+    let (host, port) = connect_addr(url, opts).unwrap_or_default();
+    if host_allowed(&host, port, allowed) {
         Ok(())
     } else {
         Err(CatalogError::Invalid(format!(
@@ -591,11 +625,27 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        assert!(host_allowed("127.0.0.1", &allowed));
-        assert!(host_allowed("[::1]", &allowed));
-        assert!(host_allowed("s3.eu-west-1.amazonaws.com", &allowed));
-        assert!(!host_allowed("amazonaws.com.evil.org", &allowed));
-        assert!(!host_allowed("metadata.internal", &allowed));
+        assert!(host_allowed("127.0.0.1", Some(22), &allowed));
+        assert!(host_allowed("[::1]", None, &allowed));
+        assert!(host_allowed(
+            "s3.eu-west-1.amazonaws.com",
+            Some(443),
+            &allowed
+        ));
+        assert!(!host_allowed("amazonaws.com.evil.org", Some(443), &allowed));
+        assert!(!host_allowed("metadata.internal", Some(80), &allowed));
+        // Entries with ports allow that port only.
+        let ports: Vec<String> = ["127.0.0.1:9000", "[::1]:8080", "site.example:443"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert!(host_allowed("127.0.0.1", Some(9000), &ports));
+        assert!(!host_allowed("127.0.0.1", Some(22), &ports));
+        assert!(!host_allowed("127.0.0.1", None, &ports));
+        assert!(host_allowed("[::1]", Some(8080), &ports));
+        assert!(!host_allowed("::1", Some(8081), &ports));
+        assert!(host_allowed("SITE.example", Some(443), &ports));
+        assert!(!host_allowed("127.0.0.1", Some(9000), &[]));
         let s3 = Url::parse("s3://bucket/prefix").unwrap();
         let local = RemoteOptions {
             endpoint: Some("http://127.0.0.1:9000".into()),
@@ -603,6 +653,8 @@ mod tests {
         };
         assert_eq!(connect_host(&s3, &local).as_deref(), Some("127.0.0.1"));
         assert!(check_allowed(&s3, &local, &allowed).is_ok());
+        assert!(check_allowed(&s3, &local, &["127.0.0.1:9000".into()]).is_ok());
+        assert!(check_allowed(&s3, &local, &["127.0.0.1:9001".into()]).is_err());
         let internal = RemoteOptions {
             endpoint: Some("http://intranet.example:9000".into()),
             ..Default::default()

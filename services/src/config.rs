@@ -99,6 +99,34 @@ pub struct Server {
     pub data_dir: Option<PathBuf>,
     /// Largest request body accepted, in bytes (queries and uploads).
     pub max_request_bytes: usize,
+    /// The most parameters and multipart parts of one request, together.
+    pub max_request_parts: usize,
+    /// The most bytes of one multipart part's headers.
+    pub max_part_header_bytes: usize,
+    /// Without `public_url`, name the service in links (job URLs,
+    /// capabilities, registry listings) from `Forwarded`/`X-Forwarded-*`
+    /// and `Host` headers: only behind a proxy that sets them. Otherwise
+    /// links use the address the connection reached.
+    pub trust_proxy: bool,
+}
+
+impl Server {
+    /// How request bodies are read.
+    pub fn request_limits(&self) -> astrolake_uws::http::RequestLimits {
+        astrolake_uws::http::RequestLimits {
+            max_bytes: self.max_request_bytes,
+            max_parts: self.max_request_parts,
+            max_part_header_bytes: self.max_part_header_bytes,
+        }
+    }
+
+    /// How the service names itself in links.
+    pub fn links(&self) -> astrolake_uws::http::Links {
+        astrolake_uws::http::Links {
+            public_url: self.public_url.clone(),
+            trust_proxy: self.trust_proxy,
+        }
+    }
 }
 
 impl Default for Server {
@@ -109,6 +137,9 @@ impl Default for Server {
             public_url: None,
             data_dir: None,
             max_request_bytes: 128 * 1024 * 1024,
+            max_request_parts: astrolake_uws::http::RequestLimits::new(0).max_parts,
+            max_part_header_bytes: astrolake_uws::http::RequestLimits::new(0).max_part_header_bytes,
+            trust_proxy: false,
         }
     }
 }
@@ -137,6 +168,9 @@ pub struct LimitsConfig {
     /// Deepest expression nesting of a query (operators in a chain such as
     /// `a+b+c` count one level each).
     pub max_query_depth: usize,
+    /// The most tables one query may combine (JOINs, FROM-list tables,
+    /// UNION/INTERSECT/EXCEPT).
+    pub max_query_tables: usize,
     /// Synchronous queries running at once; 0: twice the number of cores.
     pub sync_concurrent: usize,
     /// Synchronous queries that may wait for a free slot; more get HTTP 503
@@ -159,6 +193,7 @@ impl Default for LimitsConfig {
             sync_execution_duration: 600,
             max_query_length: l.query.max_length,
             max_query_depth: l.query.max_depth,
+            max_query_tables: l.query.max_tables,
             sync_concurrent: 0,
             sync_queue: 64,
             sync_queue_wait: 60,
@@ -198,16 +233,39 @@ impl Default for JobsConfig {
     }
 }
 
-/// `[uploads]`.
+/// `[uploads]`: what `UPLOAD` tables may be, and what the server may
+/// reach for URL uploads and imports.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UploadsConfig {
-    /// The most bytes one uploaded table may have.
+    /// The most bytes one uploaded table may have, as sent.
     pub max_bytes: u64,
     /// The most rows one uploaded table may have.
     pub max_rows: u64,
-    /// Hosts `UPLOAD=name,http(s)://...` may fetch from.
+    /// The most tables one request may upload.
+    pub max_uploads: usize,
+    /// The most bytes one upload may have once decompressed.
+    pub max_decompressed_bytes: u64,
+    /// The most bytes of an upload's header (VOTable up to DATA, ECSV `#`
+    /// lines, Parquet footer).
+    pub max_header_bytes: u64,
+    /// The most bytes of one value as sent.
+    pub max_cell_bytes: u64,
+    /// The most bytes of one row as sent.
+    pub max_row_bytes: u64,
+    /// The most columns of an upload.
+    pub max_columns: u64,
+    /// The most elements of one array value.
+    pub max_array_elements: u64,
+    /// The most bytes the uploads of one request may take in memory.
+    pub max_memory_bytes: u64,
+    /// Hosts (`host` for any port, `host:port`, `*.domain`, `*`) that URL
+    /// uploads, imports and the stores records name may be read from.
+    /// Empty by default: the server reaches nothing a user names.
     pub allowed_hosts: Vec<String>,
+    /// S3 buckets (`bucket` or `bucket/prefix`) imports and records may
+    /// mount; empty: any bucket on an allowed host.
+    pub allowed_buckets: Vec<String>,
 }
 
 impl Default for UploadsConfig {
@@ -216,21 +274,37 @@ impl Default for UploadsConfig {
         UploadsConfig {
             max_bytes: u.max_bytes,
             max_rows: u.max_rows,
+            max_uploads: u.max_uploads,
+            max_decompressed_bytes: u.max_decompressed_bytes,
+            max_header_bytes: u.max_header_bytes,
+            max_cell_bytes: u.max_cell_bytes,
+            max_row_bytes: u.max_row_bytes,
+            max_columns: u.max_columns,
+            max_array_elements: u.max_array_elements,
+            max_memory_bytes: u.max_memory_bytes,
             allowed_hosts: u.allowed_hosts,
+            allowed_buckets: Vec::new(),
         }
     }
 }
 
 impl UploadsConfig {
-    /// As the TAP layer takes them.
+    /// As the TAP layer takes them (no deadline: each request sets its
+    /// own).
     pub fn limits(&self) -> astrolake_tap::upload::UploadLimits {
         astrolake_tap::upload::UploadLimits {
             max_bytes: self.max_bytes,
             max_rows: self.max_rows,
             allowed_hosts: self.allowed_hosts.clone(),
-            // Decompressed size, cells, rows, columns, arrays, headers,
-            // uploads per request: the TAP layer's defaults (docs/LIMITS.md).
-            ..astrolake_tap::upload::UploadLimits::default()
+            max_uploads: self.max_uploads,
+            max_decompressed_bytes: self.max_decompressed_bytes,
+            max_header_bytes: self.max_header_bytes,
+            max_cell_bytes: self.max_cell_bytes,
+            max_row_bytes: self.max_row_bytes,
+            max_columns: self.max_columns,
+            max_array_elements: self.max_array_elements,
+            max_memory_bytes: self.max_memory_bytes,
+            deadline: None,
         }
     }
 }
@@ -262,6 +336,7 @@ impl LimitsConfig {
             query: astrolake_adql::QueryLimits {
                 max_length: self.max_query_length,
                 max_depth: self.max_query_depth,
+                max_tables: self.max_query_tables,
             },
         }
     }

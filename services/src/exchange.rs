@@ -50,13 +50,12 @@ pub fn configured(cfg: &Config, url: &str) -> RemoteOptions {
         .unwrap_or_default()
 }
 
-/// What imports may read: `[uploads] allowed_hosts`, and every bucket on
-/// those hosts (a bucket allowlist, [`Allowed::buckets`], is not
-/// configurable yet).
+/// What imports may read: `[uploads] allowed_hosts` and, when set,
+/// only the buckets of `[uploads] allowed_buckets`.
 pub fn allowed(cfg: &Config) -> Allowed {
     Allowed {
         hosts: cfg.uploads.allowed_hosts.clone(),
-        buckets: Vec::new(),
+        buckets: cfg.uploads.allowed_buckets.clone(),
     }
 }
 

@@ -55,8 +55,10 @@ pub struct AppState {
     pub limits: Limits,
     /// Upload limits and allowed hosts.
     pub uploads: UploadLimits,
-    /// The public TAP URL, when configured (else from each request).
-    pub public_url: Option<String>,
+    /// How the service names itself in links: the public TAP URL when
+    /// configured, else the connection's address (or a trusted proxy's
+    /// headers).
+    pub links: astrolake_uws::http::Links,
     /// The path the service is mounted at, e.g. `/tap`.
     pub base_path: String,
     /// Job retention and execution duration (for `/capabilities`).
@@ -65,8 +67,8 @@ pub struct AppState {
     pub execution_duration: TimeLimit,
     /// When the service started (`/availability`).
     pub up_since: String,
-    /// Largest request body, bytes.
-    pub max_request_bytes: usize,
+    /// What a request body may be.
+    pub request_limits: astrolake_uws::http::RequestLimits,
     /// The asynchronous job system.
     pub uws: Arc<astrolake_uws::Uws<crate::jobs::TapExecutor>>,
     /// The OAI-PMH path, e.g. `/oai`.
@@ -147,12 +149,17 @@ impl AppState {
 
     /// The TAP base URL as the client sees it.
     fn base_url(&self, req: &HttpRequest) -> String {
-        match &self.public_url {
+        match &self.links.public_url {
             Some(u) => u.trim_end_matches('/').to_string(),
-            None => {
-                let info = req.connection_info();
-                format!("{}://{}{}", info.scheme(), info.host(), self.base_path)
-            }
+            None => format!("{}{}", self.origin(req), self.base_path),
+        }
+    }
+
+    /// The server's root URL as the client sees it (no trailing `/`).
+    fn origin(&self, req: &HttpRequest) -> String {
+        match &self.links.public_url {
+            Some(_) => crate::publish::site_url(&self.config),
+            None => astrolake_uws::http::request_origin(req, self.links.trust_proxy),
         }
     }
 
@@ -237,9 +244,20 @@ fn xml(body: String) -> HttpResponse {
         .body(body)
 }
 
+/// A task on the query runtime that stops when the request does: a client
+/// that disconnects while its uploads are fetched or its query is planned
+/// leaves no work behind.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 async fn sync(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
     let (params, files) =
-        match astrolake_uws::http::read_request(&req, payload, state.max_request_bytes).await {
+        match astrolake_uws::http::read_request_with(&req, payload, state.request_limits).await {
             Ok(p) => p,
             Err(e) => return error_response(&TapError::Param(ParamError(e.to_string()))),
         };
@@ -252,18 +270,26 @@ async fn sync(req: HttpRequest, payload: web::Payload, state: web::Data<AppState
         return busy();
     };
     let st = state.clone().into_inner();
-    let run = state.runtime.spawn(async move {
+    // Fetching and reading the uploads count against the query's time.
+    let uploads = UploadLimits {
+        deadline: st
+            .limits
+            .max_duration
+            .map(|d| std::time::Instant::now() + d),
+        ..st.uploads.clone()
+    };
+    let mut run = AbortOnDrop(state.runtime.spawn(async move {
         let served = st.served();
         let tables = astrolake_tap::upload::with_uploads(
             &served.tables,
             r.upload.as_deref(),
             &parts,
-            &st.uploads,
+            &uploads,
         )
         .await?;
         astrolake_tap::query::run(&r, &tables, st.limits).await
-    });
-    match run.await {
+    }));
+    match (&mut run.0).await {
         Ok(Ok(out)) => HttpResponse::Ok()
             .content_type(out.format.mime())
             // The slot is freed when the body is done or dropped.
@@ -318,7 +344,12 @@ async fn examples(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 
 /// The service's routes, below the base path.
 pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
-    astrolake_uws::http::configure(cfg, Arc::clone(&state.uws), &state.base_path);
+    astrolake_uws::http::configure_with(
+        cfg,
+        Arc::clone(&state.uws),
+        &state.base_path,
+        state.links.clone(),
+    );
     cfg.route("/sync", web::get().to(sync))
         .route("/sync", web::post().to(sync))
         .route("/availability", web::get().to(availability))
@@ -354,8 +385,7 @@ async fn registry_record(req: HttpRequest, state: web::Data<AppState>) -> HttpRe
     let tail = req.match_info().get("tail").unwrap_or("").trim_matches('/');
     let authority = &reg.config.authority;
     if tail.is_empty() {
-        let info = req.connection_info();
-        let base = format!("{}://{}/registry", info.scheme(), info.host());
+        let base = format!("{}/registry", state.origin(&req));
         let mut out = String::new();
         for p in reg.records() {
             let path = match p.identifier.strip_prefix(&format!("ivo://{authority}")) {
@@ -454,11 +484,12 @@ async fn admin_import(req: HttpRequest, body: Bytes, state: web::Data<AppState>)
         options: Default::default(),
     };
     let st = state.clone().into_inner();
+    // Not cancelled with the request: an import finishes or undoes itself.
     let run = state.runtime.spawn(async move {
-        let names = crate::exchange::import(&st.config, &st.catalog_root, &request).await?;
-        let served = crate::build_served(&st.config, &st.catalog_root).await?;
-        *st.served.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(served);
-        anyhow::Ok(names)
+        crate::exchange::import_then(&st.config, &st.catalog_root, &request, |served| {
+            *st.served.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(served);
+        })
+        .await
     });
     match run.await {
         Ok(Ok(names)) => json(StatusCode::OK, serde_json::json!({"imported": names})),

@@ -29,7 +29,7 @@ pub struct TapContext {
 
 /// A job failure carrying the DALI error document.
 fn failure(e: &TapError) -> JobFailure {
-    JobFailure::new(e.to_string()).with_document(
+    JobFailure::new(astrolake_tap::query::redact_paths(&e.to_string())).with_document(
         astrolake_tap::query::error_document(e),
         "application/x-votable+xml",
     )

@@ -725,6 +725,8 @@ async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
     uws_cfg.max_execution_duration = cfg.jobs.max_execution_duration;
     uws_cfg.max_running = cfg.jobs.concurrent;
     uws_cfg.max_request_bytes = cfg.server.max_request_bytes;
+    uws_cfg.max_request_parts = cfg.server.max_request_parts;
+    uws_cfg.max_part_header_bytes = cfg.server.max_part_header_bytes;
     let executor = jobs::TapExecutor(std::sync::Arc::new(jobs::TapContext {
         served: served.clone(),
         limits: cfg.limits.limits(),
@@ -739,14 +741,14 @@ async fn run_serve(catalog: &str, cfg: &config::Config) -> Result<()> {
         config: std::sync::Arc::new(cfg.clone()),
         limits: cfg.limits.limits(),
         uploads: cfg.uploads.limits(),
-        public_url: cfg.server.public_url.clone(),
+        links: cfg.server.links(),
         base_path: base.clone(),
         retention: retention(cfg),
         execution_duration: execution_duration(cfg),
         oai_path: cfg.registry.oai_path.clone(),
         catalog_root: root.clone(),
         up_since: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        max_request_bytes: cfg.server.max_request_bytes,
+        request_limits: cfg.server.request_limits(),
         runtime: tokio::runtime::Handle::current(),
         sync_slots: http::SyncSlots::new(
             cfg.limits.sync_slots(),

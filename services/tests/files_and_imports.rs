@@ -22,10 +22,15 @@ fn bin() -> &'static str {
 }
 
 fn run(args: &[&str], data: &Path) -> Output {
+    run_with(args, data, &[])
+}
+
+fn run_with(args: &[&str], data: &Path, env: &[(&str, &str)]) -> Output {
     Command::new(bin())
         .args(args)
         .env("ASTROLAKE_DATA", data)
         .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }
@@ -219,15 +224,29 @@ async fn imports_check_names_and_unreadable_mounts_do_not_stop_serve() {
     let env = [("ASTROLAKE_DATA", data_b.as_ref())];
     let b = work.path().join("b");
     let b_s = b.to_string_lossy().to_string();
-    let import = |schema: &str, url: &str| {
-        run(
-            &["import", "--catalog", &b_s, "--schema", schema, url],
-            &data,
-        )
-    };
-
     let (server_a, site_a) = serve_logged(&a, &env_a, &work.path().join("a.log"));
     let from_a = format!("{site_a}/catalogue");
+    // The server reaches only what the operator allows: A's port, not the
+    // rest of the machine's loopback.
+    let a_port = site_a.rsplit(':').next().unwrap();
+    let allow = format!("[\"127.0.0.1:{a_port}\"]");
+    let import_allowing = |schema: &str, url: &str, allowed: &str| {
+        run_with(
+            &["import", "--catalog", &b_s, "--schema", schema, url],
+            &data,
+            &[("ASTROLAKE_UPLOADS_ALLOWED_HOSTS", allowed)],
+        )
+    };
+    let import = |schema: &str, url: &str| import_allowing(schema, url, &allow);
+    let other_port: u16 = if a_port == "1" { 2 } else { 1 };
+    for allowed in ["[]", &format!("[\"127.0.0.1:{other_port}\"]")] {
+        let o = import_allowing("sitea", &from_a, allowed);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains("does not fetch from"),
+            "allowed {allowed}: {err}"
+        );
+    }
     for bad in ["../a", "x/y", "TAP_SCHEMA", ""] {
         let o = import(bad, &from_a);
         assert!(!o.status.success(), "schema {bad:?} was accepted");
@@ -311,6 +330,8 @@ async fn admin_imports_register_nothing_on_failure_and_run_one_at_a_time() {
         &[
             ("ASTROLAKE_DATA", &data_b),
             ("ASTROLAKE_ADMIN_TOKEN", "secret-token"),
+            // A and C are on loopback ports of this machine.
+            ("ASTROLAKE_UPLOADS_ALLOWED_HOSTS", "[\"127.0.0.1\"]"),
         ],
         &work.path().join("b.log"),
     );

@@ -8,6 +8,8 @@ use std::path::Path;
 use std::time::Duration;
 
 mod common;
+#[path = "../../adql/fuzz/gen.rs"]
+mod gen;
 
 use common::Server;
 
@@ -51,13 +53,67 @@ impl Target {
             .form(&[("LANG", "ADQL"), ("FORMAT", "csv"), ("QUERY", query)])
             .send()
             .await;
-        match r {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                (status, r.text().await.unwrap_or_default())
-            }
-            Err(e) => (0, format!("no response: {e}")),
+        answer(r).await
+    }
+
+    /// POST `/sync` as multipart: the query, `UPLOAD`, and `files` as
+    /// parts (name, file name, bytes), plus `extra` text parameters.
+    async fn sync_multipart(
+        &self,
+        query: &str,
+        upload: &str,
+        files: Vec<(String, String, Vec<u8>)>,
+        extra: &[(String, String)],
+    ) -> (u16, String) {
+        let mut form = reqwest::multipart::Form::new()
+            .text("LANG", "ADQL")
+            .text("FORMAT", "csv")
+            .text("QUERY", query.to_string());
+        if !upload.is_empty() {
+            form = form.text("UPLOAD", upload.to_string());
         }
+        for (k, v) in extra {
+            form = form.text(k.clone(), v.clone());
+        }
+        for (name, file, bytes) in files {
+            form = form.part(name, reqwest::multipart::Part::bytes(bytes).file_name(file));
+        }
+        let r = self
+            .client
+            .post(format!("{}/sync", self.base))
+            .multipart(form)
+            .send()
+            .await;
+        answer(r).await
+    }
+
+    /// One upload `t` (part `p`, file `file`) is refused with a 4xx DALI
+    /// error containing `expect`, and the server stays up.
+    async fn upload_refused(&mut self, what: &str, file: &str, bytes: Vec<u8>, expect: &str) {
+        let (status, body) = self
+            .sync_multipart(
+                "SELECT COUNT(*) AS n FROM TAP_UPLOAD.t",
+                "t,param:p",
+                vec![("p".into(), file.into(), bytes)],
+                &[],
+            )
+            .await;
+        self.check_refused(what, status, &body, expect).await;
+    }
+
+    async fn check_refused(&mut self, what: &str, status: u16, body: &str, expect: &str) {
+        assert!(
+            (400..500).contains(&status),
+            "{what}: HTTP {status}: {}; log:\n{}",
+            &body[..body.len().min(500)],
+            tail(&self.log)
+        );
+        assert!(
+            body.contains(expect),
+            "{what}: the error should say {expect:?}: {}",
+            &body[..body.len().min(1000)]
+        );
+        self.still_up(what).await;
     }
 
     /// The server is still up and answers a real query correctly.
@@ -95,6 +151,17 @@ impl Target {
             &body[..body.len().min(1000)]
         );
         self.still_up(what).await;
+    }
+}
+
+/// Status and body, or 0 and why there was no response.
+async fn answer(r: reqwest::Result<reqwest::Response>) -> (u16, String) {
+    match r {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            (status, r.text().await.unwrap_or_default())
+        }
+        Err(e) => (0, format!("no response: {e}")),
     }
 }
 
@@ -159,7 +226,24 @@ async fn deep_and_long_queries_get_errors_and_the_server_stays_up() {
     .await;
     // Long set-operation chains.
     let unions = vec!["SELECT ra FROM gaia.gaia_source"; 10_000].join(" UNION ALL ");
-    t.refused("10^4 UNIONs", &unions, "max_query_depth").await;
+    t.refused("10^4 UNIONs", &unions, "max_query_tables").await;
+    // Many joins: planning time grows faster than the number of tables.
+    let mut joins = "SELECT t0.ra FROM gaia.gaia_source AS t0".to_string();
+    for i in 1..1000 {
+        joins.push_str(&format!(
+            " JOIN gaia.gaia_source AS t{i} ON t{i}.source_id = t0.source_id"
+        ));
+    }
+    t.refused("1000 JOINs", &joins, "max_query_tables").await;
+    let from: Vec<String> = (0..1000)
+        .map(|i| format!("gaia.gaia_source AS t{i}"))
+        .collect();
+    t.refused(
+        "1000 tables in FROM",
+        &format!("SELECT t0.ra FROM {}", from.join(", ")),
+        "max_query_tables",
+    )
+    .await;
     // Deep nesting of functions, parentheses, prefix operators, CASE and
     // subqueries: the parser's own recursion limit.
     let n = 10_000;
@@ -264,6 +348,11 @@ async fn query_size_limits_are_configurable() {
         &[
             ("ASTROLAKE_LIMITS_MAX_QUERY_DEPTH", "20"),
             ("ASTROLAKE_LIMITS_MAX_QUERY_LENGTH", "2000"),
+            ("ASTROLAKE_UPLOADS_MAX_BYTES", "3000000"),
+            ("ASTROLAKE_UPLOADS_MAX_DECOMPRESSED_BYTES", "8388608"),
+            ("ASTROLAKE_UPLOADS_MAX_ROWS", "100000000"),
+            ("ASTROLAKE_UPLOADS_MAX_COLUMNS", "5"),
+            ("ASTROLAKE_SERVER_MAX_REQUEST_PARTS", "20"),
         ],
     );
     let (status, _) = t.sync(&chain("+", 15)).await;
@@ -283,4 +372,279 @@ async fn query_size_limits_are_configurable() {
         "limit of 2000 bytes",
     )
     .await;
+    // Uploads: the gzip bomb stops at 8 MiB decompressed, a sixth column
+    // is one too many; a request of more than 20 parts is refused.
+    t.upload_refused(
+        "a 2 GiB gzip bomb, 8 MiB allowed",
+        "t.csv.gz",
+        gzip_bomb(64),
+        "limit of 8388608 bytes once decompressed (uploads.max_decompressed_bytes)",
+    )
+    .await;
+    t.upload_refused(
+        "6 columns, 5 allowed",
+        "t.csv",
+        b"a,b,c,d,e,f\n1,2,3,4,5,6\n".to_vec(),
+        "limit of 5 columns (uploads.max_columns)",
+    )
+    .await;
+    let extra: Vec<(String, String)> = (0..30).map(|i| (format!("x{i}"), "1".into())).collect();
+    let (status, body) = t
+        .sync_multipart("SELECT 1 AS x FROM gaia.gaia_source", "", vec![], &extra)
+        .await;
+    t.check_refused(
+        "30 parts, 20 allowed",
+        status,
+        &body,
+        "more than 20 parameters",
+    )
+    .await;
+}
+
+fn votable(fields: &str, data: &str) -> Vec<u8> {
+    format!(
+        r#"<?xml version="1.0"?>
+<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3"><RESOURCE><TABLE>
+{fields}
+<DATA>{data}</DATA></TABLE></RESOURCE></VOTABLE>"#
+    )
+    .into_bytes()
+}
+
+/// `copies` gzip members of the 32 MiB-inflating fixture, one after the
+/// other (one valid gzip file to every reader that reads them all).
+fn gzip_bomb(copies: usize) -> Vec<u8> {
+    let one = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tap/tests/data/bomb-32MiB.csv.gz"),
+    )
+    .unwrap();
+    one.repeat(copies)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_files_and_links_built_to_exhaust_or_leak_get_errors_and_the_server_stays_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Target::start(dir.path(), &[]);
+    t.still_up("start").await;
+
+    // A 300-byte VOTable whose one empty cell declares 2^31 values, in
+    // TABLEDATA, as a 2-D array, and as a BINARY2 variable-length count.
+    let doc = votable(
+        r#"<FIELD name="x" datatype="char" arraysize="2147483647"/>"#,
+        "<TABLEDATA><TR><TD></TD></TR></TABLEDATA>",
+    );
+    assert!(doc.len() < 300);
+    t.upload_refused("arraysize 2^31", "t.vot", doc, "uploads.max_array_elements")
+        .await;
+    let doc = votable(
+        r#"<FIELD name="img" datatype="double" arraysize="100000x100000"/>"#,
+        "<TABLEDATA><TR><TD/></TR></TABLEDATA>",
+    );
+    t.upload_refused(
+        "arraysize 10^5 x 10^5",
+        "t.vot",
+        doc,
+        "uploads.max_array_elements",
+    )
+    .await;
+    let doc = votable(
+        r#"<FIELD name="v" datatype="int" arraysize="*"/>"#,
+        &format!(
+            r#"<BINARY2><STREAM encoding="base64">{}</STREAM></BINARY2>"#,
+            gen::b64(&[0, 0x7f, 0xff, 0xff, 0xff])
+        ),
+    );
+    t.upload_refused(
+        "BINARY2 count 2^31",
+        "t.vot",
+        doc,
+        "uploads.max_array_elements",
+    )
+    .await;
+    // A 513-byte ECSV header of nested YAML aliases (9^9 nodes expanded).
+    let mut ecsv =
+        String::from("# %ECSV 1.0\n# ---\n# datatype:\n# - {name: a, datatype: int64}\n# meta:\n");
+    ecsv.push_str("#   l0: &a0 [x,x,x,x,x,x,x,x,x]\n");
+    for i in 1..9 {
+        let refs = vec![format!("*a{}", i - 1); 9].join(",");
+        ecsv.push_str(&format!("#   l{i}: &a{i} [{refs}]\n"));
+    }
+    ecsv.push_str("a\n1\n");
+    t.upload_refused("a YAML alias bomb", "t.ecsv", ecsv.into_bytes(), "aliases")
+        .await;
+    // A gzip of 2 MB that inflates to 2 GiB of CSV rows.
+    let bomb = gzip_bomb(64);
+    assert!(bomb.len() < 3_000_000);
+    t.upload_refused("a 2 GiB gzip bomb", "t.csv.gz", bomb, "UPLOAD t")
+        .await;
+    // One 10 MiB value; 2000 columns; an ECSV header of 5 MiB.
+    let mut wide = b"a,b\n1,".to_vec();
+    wide.extend(std::iter::repeat_n(b'9', 10 << 20));
+    wide.push(b'\n');
+    t.upload_refused("a 10 MiB value", "t.csv", wide, "uploads.max_cell_bytes")
+        .await;
+    let cols: Vec<String> = (0..2000).map(|i| format!("c{i}")).collect();
+    let many = format!("{}\n{}\n", cols.join(","), vec!["1"; 2000].join(","));
+    t.upload_refused(
+        "2000 columns",
+        "t.csv",
+        many.into_bytes(),
+        "uploads.max_columns",
+    )
+    .await;
+    let mut header =
+        String::from("# %ECSV 1.0\n# ---\n# datatype:\n# - {name: a, datatype: int64}\n");
+    while header.len() < 5 << 20 {
+        header.push_str(
+            "# meta: {note: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx}\n",
+        );
+    }
+    header.push_str("a\n1\n");
+    t.upload_refused(
+        "a 5 MiB ECSV header",
+        "t.ecsv",
+        header.into_bytes(),
+        "uploads.max_header_bytes",
+    )
+    .await;
+
+    // Eleven uploads in one request; 2000 parts; a part with 64 KiB of
+    // headers.
+    let names: Vec<String> = (0..11).map(|i| format!("t{i},param:p{i}")).collect();
+    let files = (0..11)
+        .map(|i| (format!("p{i}"), "t.csv".to_string(), b"a\n1\n".to_vec()))
+        .collect();
+    let (status, body) = t
+        .sync_multipart(
+            "SELECT 1 AS x FROM TAP_UPLOAD.t0",
+            &names.join(";"),
+            files,
+            &[],
+        )
+        .await;
+    t.check_refused("11 uploads", status, &body, "uploads per request")
+        .await;
+    let extra: Vec<(String, String)> = (0..2000).map(|i| (format!("x{i}"), "1".into())).collect();
+    let (status, body) = t
+        .sync_multipart("SELECT 1 AS x FROM gaia.gaia_source", "", vec![], &extra)
+        .await;
+    t.check_refused("2000 parts", status, &body, "multipart parts")
+        .await;
+    let (status, body) = t
+        .sync_multipart(
+            "SELECT COUNT(*) AS n FROM TAP_UPLOAD.t",
+            "t,param:p",
+            vec![("p".into(), "f".repeat(64 << 10), b"a\n1\n".to_vec())],
+            &[],
+        )
+        .await;
+    // Refused by the multipart reader itself (its own header limit) or by
+    // ours, never read.
+    assert!(
+        body.contains("bytes of headers") || body.contains("cannot read the request body"),
+        "{body}"
+    );
+    t.check_refused("64 KiB of part headers", status, &body, "QUERY_STATUS")
+        .await;
+
+    // A URL upload naming the server's own loopback port: nothing is
+    // allowed by default.
+    let own = t.base.replace("/tap", "/tap/availability");
+    let (status, body) = t
+        .sync_multipart(
+            "SELECT COUNT(*) AS n FROM TAP_UPLOAD.t",
+            &format!("t,{own}"),
+            vec![],
+            &[],
+        )
+        .await;
+    t.check_refused(
+        "an upload from loopback",
+        status,
+        &body,
+        "does not fetch tables from 127.0.0.1",
+    )
+    .await;
+
+    // Ranges of /catalogue/ files at the edges of u64.
+    let site = t.base.trim_end_matches("/tap").to_string();
+    let file = format!("{site}/catalogue/gaia/gaia_source/hats.properties");
+    let whole = t.client.get(&file).send().await.unwrap();
+    assert_eq!(whole.status(), 200);
+    let size = whole.bytes().await.unwrap().len();
+    for (range, want) in [
+        ("bytes=18446744073709551615-", 416),
+        ("bytes=18446744073709551615-18446744073709551615", 416),
+        ("bytes=18446744073709551616-", 416),
+        ("bytes=-18446744073709551615", 206),
+        ("bytes=0-18446744073709551615", 206),
+        ("bytes=5-2", 416),
+    ] {
+        let r = t
+            .client
+            .get(&file)
+            .header("Range", range)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), want, "{range}");
+        let cr = r
+            .headers()
+            .get("content-range")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        if want == 206 {
+            assert_eq!(cr, format!("bytes 0-{}/{size}", size - 1), "{range}");
+            assert_eq!(r.bytes().await.unwrap().len(), size, "{range}");
+        } else {
+            assert_eq!(cr, format!("bytes */{size}"), "{range}");
+        }
+    }
+    t.still_up("ranges").await;
+
+    // Links never come from client headers: a job created with a forged
+    // Host and X-Forwarded-* is at the address the connection reached.
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/async", t.base))
+        .header("X-Forwarded-Host", "evil.example")
+        .header("X-Forwarded-Proto", "https")
+        .header("Forwarded", "host=evil.example;proto=https")
+        .form(&[
+            ("LANG", "ADQL"),
+            ("QUERY", "SELECT 1 AS x FROM gaia.gaia_source"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with(&format!("{}/async/", t.base)),
+        "{location}"
+    );
+    let job = t
+        .client
+        .get(&location)
+        .header("X-Forwarded-Host", "evil.example")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!job.contains("evil"), "{job}");
+    let caps = t
+        .client
+        .get(format!("{}/capabilities", t.base))
+        .header("X-Forwarded-Host", "evil.example")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!caps.contains("evil") && caps.contains(&t.base), "{caps}");
 }

@@ -162,7 +162,7 @@ pub async fn run(
             let batch: RecordBatch = match item {
                 Ok(b) => b,
                 Err(e) => {
-                    error = Some(AdqlError::from(e).to_string());
+                    error = Some(redact_paths(&AdqlError::from(e).to_string()));
                     break;
                 }
             };
@@ -251,5 +251,81 @@ impl Drop for CancelOnDrop {
 
 /// The DALI error document for an error.
 pub fn error_document(e: &TapError) -> String {
-    formats::error_votable(&e.to_string())
+    formats::error_votable(&redact_paths(&e.to_string()))
+}
+
+/// `msg` without the absolute local paths that storage errors carry: each
+/// `/a/b/.../f` (or `file:///a/.../f`) keeps its last five parts behind
+/// `.../` (a catalogue file is still recognisable: `.../gaia_source/
+/// dataset/Norder=1/Dir=0/Npix=3.parquet`), so that no response tells a
+/// client where the service keeps its files. URLs (`s3://b/k`) and
+/// single-part paths (`/async`) are left as they are.
+pub fn redact_paths(msg: &str) -> String {
+    const OPEN: &[char] = &[
+        ' ', '\t', '\n', '"', '\'', '(', '=', '[', '<', ',', '`', '{',
+    ];
+    const CLOSE: &[char] = &[
+        ' ', '\t', '\n', '"', '\'', ')', ']', '>', ',', '`', '}', ';',
+    ];
+    let msg = msg.replace("file:///", "/");
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg.as_str();
+    let mut prev: Option<char> = None;
+    while let Some(i) = rest.find('/') {
+        let before = &rest[..i];
+        let last = before.chars().next_back().or(prev);
+        let starts = last.is_none_or(|c| OPEN.contains(&c));
+        let tail = &rest[i..];
+        let end = tail[1..].find(CLOSE).map_or(tail.len(), |e| e + 1);
+        let token = &tail[..end];
+        let parts: Vec<&str> = token[1..].split('/').collect();
+        let next_ok = tail[1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c != '/' && !CLOSE.contains(&c));
+        if starts && next_ok && parts.len() > 1 {
+            out.push_str(before);
+            out.push_str(".../");
+            out.push_str(&parts[parts.len().saturating_sub(5).max(1)..].join("/"));
+            prev = token.chars().next_back();
+            rest = &tail[end..];
+        } else {
+            out.push_str(before);
+            out.push('/');
+            prev = Some('/');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_name_no_absolute_paths() {
+        let m = "Parquet error: External: Generic LocalFileSystem error: Unable to open file \
+                 /tmp/.tmpAb12/cat/gaia/gaia_source/dataset/Norder=1/Dir=0/Npix=3.parquet: \
+                 No such file (os error 2)";
+        let r = redact_paths(m);
+        assert!(!r.contains("/tmp/"), "{r}");
+        assert!(
+            r.contains("file .../gaia_source/dataset/Norder=1/Dir=0/Npix=3.parquet:"),
+            "{r}"
+        );
+        assert_eq!(
+            redact_paths("Object at location 'file:///srv/data/x/y.parquet' not found"),
+            "Object at location '.../data/x/y.parquet' not found"
+        );
+        for keep in [
+            "s3://site-a/cat/gaia/gaia_source/dataset/x.parquet is unreadable",
+            "retry, or submit it as an asynchronous job (/async)",
+            "SELECT ra/3600 FROM t WHERE x = 1 / 2",
+            "http://127.0.0.1:9000/a/b/c",
+        ] {
+            assert_eq!(redact_paths(keep), keep);
+        }
+    }
 }

@@ -27,7 +27,7 @@
 //! not use YAML anchors or aliases. A limit passed is an [`UploadError`]
 //! naming the upload, what it has and the limit, e.g. `UPLOAD t: column x
 //! declares arraysize 2147483647, more than this service's limit of 1000000
-//! elements per cell`.
+//! elements per cell (uploads.max_array_elements)`.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -55,8 +55,11 @@ pub struct UploadLimits {
     pub max_bytes: u64,
     /// The most rows one upload may have (2,000,000).
     pub max_rows: u64,
-    /// Hosts `http(s)` uploads may be fetched from (exact names or
-    /// addresses, case-insensitive; `[::1]` or `::1` for IPv6) (loopback).
+    /// Hosts `http(s)` uploads may be fetched from: `host` (any port) or
+    /// `host:port`, exact names or addresses, case-insensitive, `[::1]` or
+    /// `::1` for IPv6, `*.domain`, `*` (none: an operator names what the
+    /// server may reach, so a user cannot make it read its own loopback
+    /// ports).
     pub allowed_hosts: Vec<String>,
     /// The most tables one request may upload (10).
     pub max_uploads: usize,
@@ -96,7 +99,7 @@ impl Default for UploadLimits {
         UploadLimits {
             max_bytes: 100 * 1024 * 1024,
             max_rows: 2_000_000,
-            allowed_hosts: vec!["127.0.0.1".into(), "localhost".into(), "::1".into()],
+            allowed_hosts: Vec::new(),
             max_uploads: 10,
             max_decompressed_bytes: input.max_decompressed_bytes,
             max_header_bytes: input.max_header_bytes,
@@ -205,8 +208,9 @@ pub fn parse_spec(upload: &str) -> Result<Vec<UploadSpec>, UploadError> {
 
 /// Is `url`'s host one the operator allows uploads from?
 pub fn host_allowed(url: &url::Url, allowed: &[String]) -> bool {
-    url.host_str()
-        .is_some_and(|h| astrolake_catalog::remote::host_allowed(h, allowed))
+    url.host_str().is_some_and(|h| {
+        astrolake_catalog::remote::host_allowed(h, url.port_or_known_default(), allowed)
+    })
 }
 
 /// The bytes of one upload: a request part, or a fetched URL.
@@ -322,8 +326,12 @@ fn describe(e: &CatalogError, format: Format) -> String {
         }
         CatalogError::Format { message, .. } => message.clone(),
         CatalogError::Limit {
-            what, limit, unit, ..
-        } => format!("{what}, more than this service's limit of {limit} {unit}"),
+            what,
+            limit,
+            unit,
+            name,
+            ..
+        } => format!("{what}, more than this service's limit of {limit} {unit} (uploads.{name})"),
         CatalogError::Metadata(m) => m.clone(),
         other => other.to_string(),
     }
@@ -475,11 +483,18 @@ mod tests {
 
     #[test]
     fn allowlist() {
-        let allowed = UploadLimits::default().allowed_hosts;
+        assert!(UploadLimits::default().allowed_hosts.is_empty());
+        let allowed: Vec<String> = ["127.0.0.1:9000", "localhost", "[::1]:80"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         let ok = |u: &str| host_allowed(&url::Url::parse(u).unwrap(), &allowed);
         assert!(ok("http://127.0.0.1:9000/t.vot"));
+        assert!(!ok("http://127.0.0.1:22/t.vot"));
+        assert!(!ok("http://127.0.0.1/t.vot"));
         assert!(ok("http://LOCALHOST/t.vot"));
-        assert!(ok("http://[::1]:80/t.vot"));
+        assert!(ok("http://[::1]/t.vot"));
+        assert!(!ok("http://[::1]:8080/t.vot"));
         assert!(!ok("http://169.254.169.254/latest/meta-data"));
         assert!(!ok("http://10.0.0.1/t.vot"));
         assert!(!ok("https://example.org/t.vot"));

@@ -40,7 +40,7 @@ async fn arraysize_bomb() {
     assert_eq!(
         e.0,
         "UPLOAD t: column x declares arraysize 2147483647, more than this service's limit of \
-         1000000 elements per cell"
+         1000000 elements per cell (uploads.max_array_elements)"
     );
     let doc = votable(
         r#"<FIELD name="img" datatype="double" arraysize="100000x100000"/>"#,
@@ -50,7 +50,7 @@ async fn arraysize_bomb() {
     assert_eq!(
         e.0,
         "UPLOAD t: column img declares arraysize 100000x100000 (10000000000 elements), more \
-         than this service's limit of 1000000 elements per cell"
+         than this service's limit of 1000000 elements per cell (uploads.max_array_elements)"
     );
     // BINARY2, a variable-length array whose count says 2^31 - 1.
     let row = [0u8, 0x7f, 0xff, 0xff, 0xff];
@@ -63,7 +63,7 @@ async fn arraysize_bomb() {
     assert_eq!(
         e.0,
         "UPLOAD t: row 1: column v: a variable-length array of 2147483647 elements, more than \
-         this service's limit of 1000000 elements per cell"
+         this service's limit of 1000000 elements per cell (uploads.max_array_elements)"
     );
     let tight = UploadLimits {
         max_array_elements: 10,
@@ -74,7 +74,10 @@ async fn arraysize_bomb() {
         "<TABLEDATA/>",
     );
     let e = upload(doc, &tight).await.unwrap_err();
-    assert!(e.0.ends_with("limit of 10 elements per cell"), "{e}");
+    assert!(
+        e.0.ends_with("limit of 10 elements per cell (uploads.max_array_elements)"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -112,7 +115,7 @@ async fn gzip_bomb() {
     assert_eq!(
         e.0,
         "UPLOAD t: the input is too large once decompressed, more than this service's limit of \
-         1048576 bytes once decompressed"
+         1048576 bytes once decompressed (uploads.max_decompressed_bytes)"
     );
     // Within the limits, the same file loads (32 MiB, 8 million rows).
     let roomy = UploadLimits {
@@ -141,7 +144,7 @@ async fn wide_rows_huge_cells_and_headers() {
     assert_eq!(
         e.0,
         "UPLOAD t: line 1: the column-name line has 1001 columns, more than this service's \
-         limit of 1000 columns"
+         limit of 1000 columns (uploads.max_columns)"
     );
     let tight = UploadLimits {
         max_cell_bytes: 100,
@@ -154,7 +157,7 @@ async fn wide_rows_huge_cells_and_headers() {
     assert_eq!(
         e.0,
         "UPLOAD t: line 3: column a: a value of 500 bytes, more than this service's limit of \
-         100 bytes per value"
+         100 bytes per value (uploads.max_cell_bytes)"
     );
     let e = upload(
         format!("a,b\n1,\"{}\"\n", "y\n".repeat(100_000)).into_bytes(),
@@ -164,7 +167,8 @@ async fn wide_rows_huge_cells_and_headers() {
     .unwrap_err();
     assert!(
         e.0.starts_with("UPLOAD t: line 2: the row")
-            && e.0.ends_with("limit of 1000 bytes per row"),
+            && e.0
+                .ends_with("limit of 1000 bytes per row (uploads.max_row_bytes)"),
         "{e}"
     );
     let doc = votable(
@@ -181,8 +185,9 @@ async fn wide_rows_huge_cells_and_headers() {
     let e = upload(doc, &small_header).await.unwrap_err();
     assert!(
         e.0.starts_with("UPLOAD t: the VOTable header")
-            && e.0
-                .ends_with("more than this service's limit of 500 bytes of header"),
+            && e.0.ends_with(
+                "more than this service's limit of 500 bytes of header (uploads.max_header_bytes)"
+            ),
         "{e}"
     );
 }

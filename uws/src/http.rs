@@ -67,16 +67,54 @@ impl ResponseError for UwsError {
     }
 }
 
-/// The path the caller mounted the service under (`/tap`), without a
-/// trailing slash.
-struct Base(String);
+/// Where the links of the documents point: the path the caller mounted
+/// the service under (`/tap`, no trailing slash) and [`Links`].
+struct Base(String, Links);
+
+/// How the service names itself in the links it writes (job URLs,
+/// `Location` headers).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Links {
+    /// The service's public URL as clients reach it
+    /// (`https://example.org/tap`): links are `{public_url}/async/...`.
+    pub public_url: Option<String>,
+    /// Without `public_url`: take the scheme and host from `Forwarded`,
+    /// `X-Forwarded-*` and `Host` (behind a proxy the operator trusts);
+    /// otherwise from the connection's own local address, so no client
+    /// header ends up in a link another client is given.
+    pub trust_proxy: bool,
+}
+
+/// The origin (`scheme://host[:port]`) of the server as the request
+/// reached it: the forwarded or `Host` headers when `trust_proxy`, else
+/// the local address of the connection.
+pub fn request_origin(req: &HttpRequest, trust_proxy: bool) -> String {
+    if trust_proxy {
+        let info = req.connection_info();
+        return format!("{}://{}", info.scheme(), info.host());
+    }
+    let cfg = req.app_config();
+    let scheme = if cfg.secure() { "https" } else { "http" };
+    format!("{scheme}://{}", cfg.local_addr())
+}
 
 /// Mount the UWS resources of `uws` as `/async` in `cfg` (an `App` or a
 /// `Scope`). `base_path` is the path of that scope as clients see it
 /// (e.g. `/tap`, or `""` at the root): links in the documents are
-/// `scheme://host{base_path}/async/...`.
+/// `scheme://host{base_path}/async/...`, the host being the connection's
+/// local address ([`configure_with`] for a public URL or a trusted proxy).
 pub fn configure<E: Executor>(cfg: &mut web::ServiceConfig, uws: Arc<Uws<E>>, base_path: &str) {
-    let base = Base(base_path.trim_end_matches('/').to_string());
+    configure_with(cfg, uws, base_path, Links::default())
+}
+
+/// [`configure`], with links written as `links` says.
+pub fn configure_with<E: Executor>(
+    cfg: &mut web::ServiceConfig,
+    uws: Arc<Uws<E>>,
+    base_path: &str,
+    links: Links,
+) {
+    let base = Base(base_path.trim_end_matches('/').to_string(), links);
     cfg.service(
         web::scope("/async")
             .app_data(web::Data::from(uws))
@@ -121,8 +159,14 @@ type Params = Vec<(String, String)>;
 type Uploads = Vec<(String, Bytes)>;
 
 fn list_url(req: &HttpRequest, base: &Base) -> String {
-    let info = req.connection_info();
-    format!("{}://{}{}/async", info.scheme(), info.host(), base.0)
+    match &base.1.public_url {
+        Some(u) => format!("{}/async", u.trim_end_matches('/')),
+        None => format!(
+            "{}{}/async",
+            request_origin(req, base.1.trust_proxy),
+            base.0
+        ),
+    }
 }
 
 fn job_url(req: &HttpRequest, base: &Base, id: &str) -> String {
@@ -183,6 +227,15 @@ impl RequestLimits {
             max_bytes,
             max_parts: 1000,
             max_part_header_bytes: 16 * 1024,
+        }
+    }
+
+    /// What a job manager configured with `cfg` reads.
+    pub fn of(cfg: &crate::Config) -> Self {
+        RequestLimits {
+            max_bytes: cfg.max_request_bytes,
+            max_parts: cfg.max_request_parts,
+            max_part_header_bytes: cfg.max_part_header_bytes,
         }
     }
 }
@@ -334,8 +387,12 @@ pub async fn read_request_with(
 
 /// The parameters of a POST to an existing job (uploads are accepted only
 /// at creation).
-async fn read_post(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<Params> {
-    let (params, uploads) = read_request(req, payload, limit).await?;
+async fn read_post(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limits: RequestLimits,
+) -> Result<Params> {
+    let (params, uploads) = read_request_with(req, payload, limits).await?;
     if let Some((name, _)) = uploads.first() {
         return Err(UwsError::BadRequest(format!(
             "files can only be uploaded when a job is created (got file '{name}')"
@@ -388,7 +445,8 @@ async fn create<E: Executor>(
     uws: web::Data<Uws<E>>,
     base: web::Data<Base>,
 ) -> Result<HttpResponse> {
-    let (params, uploads) = read_request(&req, payload, uws.config().max_request_bytes).await?;
+    let (params, uploads) =
+        read_request_with(&req, payload, RequestLimits::of(uws.config())).await?;
     // TODO: the authenticated user, once the services have authentication.
     let job = uws.create(params, None, uploads).await?;
     Ok(see_other(&job_url(&req, &base, &job.job_id)))
@@ -434,7 +492,7 @@ async fn post_job<E: Executor>(
     base: web::Data<Base>,
 ) -> Result<HttpResponse> {
     let id = path.into_inner();
-    let params = read_post(&req, payload, uws.config().max_request_bytes).await?;
+    let params = read_post(&req, payload, RequestLimits::of(uws.config())).await?;
     match uws.post(&id, params).await? {
         Some(_) => Ok(see_other(&job_url(&req, &base, &id))),
         None => Ok(see_other(&list_url(&req, &base))),
@@ -460,7 +518,7 @@ async fn post_one<E: Executor>(
     base: web::Data<Base>,
     name: &str,
 ) -> Result<HttpResponse> {
-    let params = read_post(&req, payload, uws.config().max_request_bytes).await?;
+    let params = read_post(&req, payload, RequestLimits::of(uws.config())).await?;
     uws.post(&id, only(params, name)?).await?;
     Ok(see_other(&job_url(&req, &base, &id)))
 }
@@ -577,7 +635,7 @@ async fn post_parameters<E: Executor>(
     base: web::Data<Base>,
 ) -> Result<HttpResponse> {
     let id = path.into_inner();
-    let params = read_post(&req, payload, uws.config().max_request_bytes).await?;
+    let params = read_post(&req, payload, RequestLimits::of(uws.config())).await?;
     uws.update_parameters(&id, params).await?;
     Ok(see_other(&job_url(&req, &base, &id)))
 }

@@ -75,6 +75,10 @@ pub struct Config {
     /// The largest request body accepted when creating or changing a job,
     /// uploads included, in bytes (64 MiB). Used by the HTTP layer.
     pub max_request_bytes: usize,
+    /// The most parameters and multipart parts of one such request (1000).
+    pub max_request_parts: usize,
+    /// The most bytes of one multipart part's headers (16 KiB).
+    pub max_part_header_bytes: usize,
 }
 
 impl Config {
@@ -91,6 +95,8 @@ impl Config {
             max_wait: Duration::from_secs(60),
             reap_interval: Duration::from_secs(60),
             max_request_bytes: 64 * 1024 * 1024,
+            max_request_parts: 1000,
+            max_part_header_bytes: 16 * 1024,
         }
     }
 }

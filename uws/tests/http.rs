@@ -96,6 +96,14 @@ fn hrefs(doc: &str) -> Vec<String> {
 }
 
 macro_rules! service {
+    ($uws:expr, $links:expr) => {{
+        let uws: TestUws = $uws.clone();
+        let links: http::Links = $links;
+        test::init_service(App::new().service(
+            web::scope("/tap").configure(move |cfg| http::configure_with(cfg, uws, "/tap", links)),
+        ))
+        .await
+    }};
     ($uws:expr) => {{
         let uws: TestUws = $uws.clone();
         test::init_service(
@@ -154,7 +162,7 @@ async fn lifecycle_over_http() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let job_url = r.location.unwrap();
     assert!(
-        job_url.starts_with("http://localhost:8080/tap/async/"),
+        job_url.starts_with("http://127.0.0.1:8080/tap/async/"),
         "{job_url}"
     );
     let id = job_url.rsplit('/').next().unwrap().to_string();
@@ -422,7 +430,7 @@ async fn delete_and_action_delete_redirect_to_the_list() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{how}: {}", r.text());
         assert_eq!(
             r.location.as_deref(),
-            Some("http://localhost:8080/tap/async"),
+            Some("http://127.0.0.1:8080/tap/async"),
             "{how}"
         );
         assert_eq!(
@@ -814,17 +822,63 @@ async fn real_server_on_loopback() {
     assert_eq!(header(&headers, "content-type"), Some("text/plain"));
     assert!(content == big.as_bytes());
 
-    // Behind a proxy: links follow X-Forwarded-Proto/Host.
+    // Forwarded headers from a client are not trusted by default: the
+    // links stay on the address the connection reached.
     let (_, _, doc) = get_raw(
         jp.clone(),
-        "X-Forwarded-Proto: https\r\nX-Forwarded-Host: tap.example.org\r\n",
+        "X-Forwarded-Proto: https\r\nX-Forwarded-Host: evil.example\r\n",
     )
     .await
     .unwrap();
     let doc = String::from_utf8(doc).unwrap();
-    assert_eq!(
-        hrefs(&doc)[0],
-        format!("https://tap.example.org{}/results/result", path(&job_url))
-    );
+    assert_eq!(hrefs(&doc)[0], format!("{job_url}/results/result"));
     handle.stop(true).await;
+}
+
+#[actix_web::test]
+async fn links_use_the_public_url_or_a_trusted_proxy_never_client_headers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let uws = Uws::open(config(tmp.path()), TestExecutor::default())
+        .await
+        .unwrap();
+    let forwarded = |r: TestRequest| {
+        r.insert_header(("X-Forwarded-Proto", "https"))
+            .insert_header(("X-Forwarded-Host", "proxy.example.org"))
+            .insert_header(("Host", "client-said.example"))
+    };
+    let create = || forwarded(post("/tap/async", &[("text", "hi")]));
+    // Default: neither Host nor X-Forwarded-* reach the links.
+    let app = service!(uws);
+    let r = call(&app, create()).await;
+    let url = r.location.unwrap();
+    assert!(url.starts_with("http://127.0.0.1:8080/tap/async/"), "{url}");
+    // A trusted proxy: its headers name the service.
+    let app = service!(
+        uws,
+        http::Links {
+            public_url: None,
+            trust_proxy: true
+        }
+    );
+    let r = call(&app, create()).await;
+    let url = r.location.unwrap();
+    assert!(
+        url.starts_with("https://proxy.example.org/tap/async/"),
+        "{url}"
+    );
+    // The public URL wins over everything.
+    let app = service!(
+        uws,
+        http::Links {
+            public_url: Some("https://data.example.org/tap/".into()),
+            trust_proxy: true
+        }
+    );
+    let r = call(&app, create()).await;
+    let url = r.location.unwrap();
+    assert!(
+        url.starts_with("https://data.example.org/tap/async/"),
+        "{url}"
+    );
+    assert!(!url.contains("proxy.example.org"), "{url}");
 }
