@@ -391,6 +391,18 @@ pub fn upload(r: &mut Rng, doc: Doc, max: usize) -> Vec<u8> {
     }
 }
 
+/// A VOTable of one TABLE with `fields` (FIELD elements) and `data`
+/// (the content of DATA).
+pub fn votable_doc(fields: &str, data: &str) -> Vec<u8> {
+    format!(
+        r#"<?xml version="1.0"?>
+<VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3"><RESOURCE><TABLE>
+{fields}
+<DATA>{data}</DATA></TABLE></RESOURCE></VOTABLE>"#
+    )
+    .into_bytes()
+}
+
 fn votable(r: &mut Rng, doc: Doc, max: usize) -> Vec<u8> {
     let ncols = if r.below(4) == 0 {
         r.size(max.min(5000))
