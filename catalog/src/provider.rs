@@ -119,7 +119,7 @@ fn pinned_dir(root: &CatalogRoot, dir: &str) -> String {
 /// name anything).
 fn check_files(dir: &str, info: &TableInfo) -> Result<()> {
     for f in &info.files {
-        if !crate::transfer::plain_relative(&f.path) {
+        if !crate::root::plain_relative(&f.path) {
             return Err(CatalogError::Metadata(format!(
                 "{dir}/{TABLE_INFO_FILE}: the data file {:?} is not a path inside the table",
                 f.path

@@ -220,6 +220,14 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
+/// Whether `p` is a plain relative path inside a catalogue: non-empty
+/// `/`-separated segments, none `.`, `..` or hidden, no `\\` or `:`.
+pub fn plain_relative(p: &str) -> bool {
+    !p.is_empty()
+        && p.split('/')
+            .all(|s| !s.is_empty() && !s.starts_with('.') && !s.contains('\\') && !s.contains(':'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

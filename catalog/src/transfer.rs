@@ -231,7 +231,7 @@ async fn discover_at(url: &str, opts: &RemoteOptions) -> Result<Vec<Found>> {
                 if e.remote.is_some() {
                     continue;
                 }
-                if !plain_relative(&e.path) {
+                if !crate::root::plain_relative(&e.path) {
                     return Err(CatalogError::Metadata(format!(
                         "{root_url}/{MANIFEST_FILE}: {s}.{t} is at {:?}, not a directory of \
                          the catalogue",
@@ -274,14 +274,6 @@ async fn discover_at(url: &str, opts: &RemoteOptions) -> Result<Vec<Found>> {
         "{url}: neither an astrolake catalogue ({MANIFEST_FILE}) nor a HATS catalogue \
          (hats.properties) is there"
     )))
-}
-
-/// Whether `p` is a plain relative path inside a catalogue: non-empty
-/// `/`-separated segments, none `.`, `..` or hidden, no `\\` or `:`.
-pub fn plain_relative(p: &str) -> bool {
-    !p.is_empty()
-        && p.split('/')
-            .all(|s| !s.is_empty() && !s.starts_with('.') && !s.contains('\\') && !s.contains(':'))
 }
 
 /// Tables of an import, opened (and copied, for `--copy`) but not yet

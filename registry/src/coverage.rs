@@ -8,7 +8,7 @@ use moc::moc::range::RangeMOC;
 use moc::moc::{CellMOCIntoIterator, CellMOCIterator, RangeMOCIntoIterator, RangeMOCIterator};
 use moc::qty::Hpx;
 
-use crate::RegistryError;
+use crate::error::RegistryError;
 
 /// The order coverage is given at: VODataService 1.2 asks for at least 6
 /// (about a degree) while keeping the MOC to a few dozen kB.

@@ -33,32 +33,16 @@
 pub mod access;
 pub mod config;
 pub mod coverage;
+pub mod error;
 pub mod oai;
 pub mod record;
 pub mod site;
 pub mod state;
 
-use std::path::PathBuf;
-
 pub use config::RegistryConfig;
+pub use error::RegistryError;
 use record::{Dates, Resource, DIGEST_DATES};
 use state::State;
-
-/// What can go wrong building or publishing the records.
-#[derive(Debug, thiserror::Error)]
-pub enum RegistryError {
-    /// The state file cannot be read or written.
-    #[error("registry state {path}: {message}")]
-    State {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        message: String,
-    },
-    /// A MOC file cannot be read.
-    #[error("coverage MOC: {0}")]
-    Moc(String),
-}
 
 /// One published record: a resource with its dates, or what remains of a
 /// removed one.

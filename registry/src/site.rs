@@ -9,9 +9,10 @@
 use astrolake_catalog::manifest::Manifest;
 use astrolake_vosi::{CapabilitiesConfig, TableDoc};
 
+use crate::config::RegistryConfig;
 use crate::coverage;
+use crate::error::RegistryError;
 use crate::record::{Content, Curation, Kind, Resource, S3Access, TableAccess};
-use crate::{RegistryConfig, RegistryError};
 
 /// One table of the catalogue, as its catalogue record describes it.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::RegistryError;
+use crate::error::RegistryError;
 
 /// What is remembered about one identifier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

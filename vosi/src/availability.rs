@@ -1,7 +1,7 @@
 //! `/availability`: the VOSIAvailability document.
 
 use crate::xml::Doc;
-use crate::NS_VOSI_AVAILABILITY;
+use crate::xml::NS_VOSI_AVAILABILITY;
 
 /// The VOSI 1.1 availability document (`<vosi:availability>`).
 ///

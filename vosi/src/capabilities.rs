@@ -4,7 +4,7 @@
 use astrolake_adql::functions::{Feature, FUNCTIONS};
 
 use crate::xml::Doc;
-use crate::{NS_TR, NS_VOSI_CAPABILITIES, NS_VR, NS_VS, NS_XSI};
+use crate::xml::{NS_TR, NS_VOSI_CAPABILITIES, NS_VR, NS_VS, NS_XSI};
 
 /// Standard identifier of TAP.
 pub const TAP: &str = "ivo://ivoa.net/std/TAP";

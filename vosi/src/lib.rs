@@ -33,30 +33,8 @@ pub use capabilities::{
     VOSI_CAPABILITIES, VOSI_TABLES,
 };
 pub use examples::{checked_examples, default_examples, examples, Example};
-pub use tables::{find_table, table, table_docs, tables, write_tableset, TableDoc};
+pub use tables::{find_table, table, table_docs, tables, write_tableset, TableDoc, VosiError};
 
-/// Namespace of VOSI availability documents.
-pub const NS_VOSI_AVAILABILITY: &str = "http://www.ivoa.net/xml/VOSIAvailability/v1.0";
-/// Namespace of VOSI capabilities documents.
-pub const NS_VOSI_CAPABILITIES: &str = "http://www.ivoa.net/xml/VOSICapabilities/v1.0";
-/// Namespace of VOSI tables documents.
-pub const NS_VOSI_TABLES: &str = "http://www.ivoa.net/xml/VOSITables/v1.0";
-/// Namespace of VOResource 1.x.
-pub const NS_VR: &str = "http://www.ivoa.net/xml/VOResource/v1.0";
-/// Namespace of VODataService 1.x (1.2 keeps the 1.1 namespace).
-pub const NS_VS: &str = "http://www.ivoa.net/xml/VODataService/v1.1";
-/// Namespace of TAPRegExt 1.0.
-pub const NS_TR: &str = "http://www.ivoa.net/xml/TAPRegExt/v1.0";
-/// Namespace of XML Schema instance attributes (`xsi:type`).
-pub const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
-
-/// What can go wrong answering a VOSI request.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VosiError {
-    /// `/tables/{name}` for a table the service does not have.
-    #[error("no table {name}: /tables lists the tables of this service")]
-    UnknownTable {
-        /// The name asked for.
-        name: String,
-    },
-}
+pub use xml::{
+    NS_TR, NS_VOSI_AVAILABILITY, NS_VOSI_CAPABILITIES, NS_VOSI_TABLES, NS_VR, NS_VS, NS_XSI,
+};

@@ -8,7 +8,18 @@ use astrolake_catalog::provider::TableScanner;
 use astrolake_catalog::votable::FieldMeta;
 
 use crate::xml::Doc;
-use crate::{VosiError, NS_VOSI_TABLES, NS_VS, NS_XSI};
+use crate::xml::{NS_VOSI_TABLES, NS_VS, NS_XSI};
+
+/// What can go wrong answering a VOSI request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VosiError {
+    /// `/tables/{name}` for a table the service does not have.
+    #[error("no table {name}: /tables lists the tables of this service")]
+    UnknownTable {
+        /// The name asked for.
+        name: String,
+    },
+}
 
 /// Everything `/tables` says about one table.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -8,6 +8,21 @@ use quick_xml::escape::partial_escape;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
+/// Namespace of VOSI availability documents.
+pub const NS_VOSI_AVAILABILITY: &str = "http://www.ivoa.net/xml/VOSIAvailability/v1.0";
+/// Namespace of VOSI capabilities documents.
+pub const NS_VOSI_CAPABILITIES: &str = "http://www.ivoa.net/xml/VOSICapabilities/v1.0";
+/// Namespace of VOSI tables documents.
+pub const NS_VOSI_TABLES: &str = "http://www.ivoa.net/xml/VOSITables/v1.0";
+/// Namespace of VOResource 1.x.
+pub const NS_VR: &str = "http://www.ivoa.net/xml/VOResource/v1.0";
+/// Namespace of VODataService 1.x (1.2 keeps the 1.1 namespace).
+pub const NS_VS: &str = "http://www.ivoa.net/xml/VODataService/v1.1";
+/// Namespace of TAPRegExt 1.0.
+pub const NS_TR: &str = "http://www.ivoa.net/xml/TAPRegExt/v1.0";
+/// Namespace of XML Schema instance attributes (`xsi:type`).
+pub const NS_XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
 /// An XML document being written.
 pub struct Doc {
     w: Writer<Vec<u8>>,

@@ -25,6 +25,7 @@ pub mod csv;
 pub mod limits;
 pub mod parquet;
 pub mod real;
+pub mod votable;
 
 pub use limits::{InputLimits, LimitedReader};
 
@@ -322,7 +323,7 @@ pub fn open_source_with_limits(
         Format::Parquet => Box::new(parquet::ParquetSource::open_with_limits(
             path, opts, limits,
         )?),
-        Format::VOTable => Box::new(crate::votable::VOTableSource::open_with_limits(
+        Format::VOTable => Box::new(votable::VOTableSource::open_with_limits(
             path, opts, limits,
         )?),
         Format::GaiaBin => Box::new(real::GaiaBinSource::open(path, opts)?),

@@ -5,13 +5,10 @@
 //! every Parquet file as VOParquet 1.0 metadata; VOSI, TAP_SCHEMA and the
 //! registry read it from there. This module also maps Arrow types to VOTable
 //! datatypes and back, writes and parses VOTable metadata documents
-//! ([`xml`]), and reads VOTable data (TABLEDATA, BINARY, BINARY2) as an input
-//! [`crate::input::Source`] ([`reader`]).
+//! ([`xml`]). Reading VOTable data (TABLEDATA, BINARY, BINARY2) is an
+//! input format: [`crate::input::votable`].
 
-pub mod reader;
 pub mod xml;
-
-pub use reader::VOTableSource;
 
 use arrow::datatypes::{DataType, Field};
 use serde::{Deserialize, Serialize};

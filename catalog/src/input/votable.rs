@@ -69,15 +69,15 @@ use base64::Engine;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use super::xml::{
-    attribute, local_name, push_reference, read_table_header, read_text_into, xml_error, HeaderEnd,
-};
-use super::{FieldMeta, TableMeta};
 use crate::error::{CatalogError, Result};
 use crate::input::limits::Stop;
 use crate::input::{
     open_input, InputLimits, LimitedReader, ReadOptions, Rejects, Source, SourceBatch,
 };
+use crate::votable::xml::{
+    attribute, local_name, push_reference, read_table_header, read_text_into, xml_error, HeaderEnd,
+};
+use crate::votable::{FieldMeta, TableMeta};
 
 type XmlReader = Reader<LimitedReader<Box<dyn BufRead + Send>>>;
 
