@@ -2,7 +2,21 @@
 //! applies. The TAP layer maps them to DALI error documents and HTTP
 //! statuses in one place.
 
-use crate::parse::ParseError;
+/// A syntax error, or a query beyond this service's size limits
+/// ([`crate::QueryLimits`]), with its position (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} at line {line}, column {column}: {message}", if *.limit { "query too large" } else { "ADQL syntax error" })]
+pub struct ParseError {
+    /// The query breaks a size limit ([`crate::QueryLimits`]) rather than the
+    /// grammar.
+    pub limit: bool,
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column.
+    pub column: u64,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
 
 /// A position in the ADQL text (1-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -72,13 +86,22 @@ pub enum AdqlError {
     /// Valid ADQL this service does not support.
     #[error("{0}")]
     Unsupported(Problem),
-    /// The engine could not plan the translated query.
+    /// The engine could not plan the translated query (the client's: HTTP
+    /// 400).
     #[error("cannot plan the query: {0}")]
     Plan(String),
-    /// The query failed while running.
+    /// The query failed on its own terms while running: division by zero,
+    /// a failed cast, an overflow, a bad function argument, its time or
+    /// memory limit (the client's: HTTP 400).
     #[error("query failed: {0}")]
     Execution(String),
-    /// The catalogue could not be read.
+    /// The service failed while planning or running the query: reading
+    /// its files or object store, an internal error of the engine, a
+    /// panicked task (the service's: HTTP 500, the message is for the
+    /// log).
+    #[error("the service failed: {0}")]
+    Service(String),
+    /// The catalogue could not be read (the service's: HTTP 500).
     #[error(transparent)]
     Catalog(#[from] astrolake_catalog::error::CatalogError),
 }
@@ -105,30 +128,104 @@ impl AdqlError {
             _ => None,
         }
     }
-    /// Whether the fault is in the query (HTTP 400) rather than the service.
+    /// Whether the fault is in the query (HTTP 400) rather than the service
+    /// (HTTP 500).
     pub fn is_user_error(&self) -> bool {
-        !matches!(self, AdqlError::Catalog(_))
+        !matches!(self, AdqlError::Catalog(_) | AdqlError::Service(_))
+    }
+}
+
+/// Whose fault a DataFusion error is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// The query could not be planned (the client's).
+    Plan,
+    /// The query failed on its data or its limits (the client's).
+    Query,
+    /// The service failed (ours).
+    Service,
+}
+
+/// Each DataFusion error kind, explicitly: what the query asked for and
+/// cannot have is the client's; what the service could not do (read a
+/// file, reach its store, keep a task alive, honour its own invariants) is
+/// ours.
+fn fault(e: &datafusion::error::DataFusionError) -> Fault {
+    use datafusion::error::DataFusionError as D;
+    match e {
+        D::Plan(_) | D::SchemaError(..) | D::SQL(..) | D::NotImplemented(_) => Fault::Plan,
+        D::Execution(_) | D::ResourcesExhausted(_) => Fault::Query,
+        D::ArrowError(a, _) => arrow_fault(a),
+        D::ParquetError(_)
+        | D::ObjectStore(_)
+        | D::IoError(_)
+        | D::Internal(_)
+        | D::Configuration(_)
+        | D::ExecutionJoin(_)
+        | D::Substrait(_)
+        | D::Ffi(_) => Fault::Service,
+        D::Context(_, inner) | D::Diagnostic(_, inner) => fault(inner),
+        D::Shared(inner) => fault(inner),
+        D::Collection(all) => all.first().map_or(Fault::Service, fault),
+        D::External(b) => external_fault(b.as_ref()),
+    }
+}
+
+fn arrow_fault(e: &arrow::error::ArrowError) -> Fault {
+    use arrow::error::ArrowError as A;
+    match e {
+        A::ExternalError(b) => external_fault(b.as_ref()),
+        A::IoError(..) | A::ParquetError(_) | A::IpcError(_) | A::CDataInterface(_) => {
+            Fault::Service
+        }
+        // Casts, arithmetic, division by zero, parsing a value, compute
+        // kernels refusing their input: the query's data.
+        _ => Fault::Query,
+    }
+}
+
+fn external_fault(e: &(dyn std::error::Error + Send + Sync + 'static)) -> Fault {
+    if let Some(d) = e.downcast_ref::<datafusion::error::DataFusionError>() {
+        fault(d)
+    } else if let Some(a) = e.downcast_ref::<arrow::error::ArrowError>() {
+        arrow_fault(a)
+    } else if let Some(d) = e.downcast_ref::<std::sync::Arc<datafusion::error::DataFusionError>>() {
+        fault(d)
+    } else {
+        Fault::Service
+    }
+}
+
+/// The message of a DataFusion error without its kind's prefix where the
+/// kind is said by the variant it becomes.
+fn describe(e: &datafusion::error::DataFusionError) -> String {
+    use datafusion::error::DataFusionError as D;
+    match e {
+        D::Plan(m) | D::Execution(m) => m.clone(),
+        D::SchemaError(e, _) => e.to_string(),
+        D::Context(c, inner) => format!("{c}: {}", describe(inner)),
+        D::Diagnostic(_, inner) => describe(inner),
+        D::Shared(inner) => describe(inner),
+        D::ResourcesExhausted(m) => format!(
+            "the query needs more memory than this service gives a query \
+             (limits.query_memory): {m}; add conditions, ask for fewer columns, \
+             or sort or group fewer rows"
+        ),
+        D::External(b) => match b.downcast_ref::<D>() {
+            Some(d) => describe(d),
+            None => e.strip_backtrace(),
+        },
+        other => other.strip_backtrace(),
     }
 }
 
 impl From<datafusion::error::DataFusionError> for AdqlError {
     fn from(e: datafusion::error::DataFusionError) -> Self {
-        use datafusion::error::DataFusionError as D;
-        match e {
-            D::Plan(m) => AdqlError::Plan(m),
-            D::SchemaError(e, _) => AdqlError::Plan(e.to_string()),
-            D::Context(c, inner) => match AdqlError::from(*inner) {
-                AdqlError::Plan(m) => AdqlError::Plan(format!("{c}: {m}")),
-                AdqlError::Execution(m) => AdqlError::Execution(format!("{c}: {m}")),
-                other => other,
-            },
-            D::Execution(m) => AdqlError::Execution(m),
-            D::ResourcesExhausted(m) => AdqlError::Execution(format!(
-                "the query needs more memory than this service gives a query \
-                 (limits.query_memory): {m}; add conditions, ask for fewer columns, \
-                 or sort or group fewer rows"
-            )),
-            other => AdqlError::Execution(other.strip_backtrace()),
+        let m = describe(&e);
+        match fault(&e) {
+            Fault::Plan => AdqlError::Plan(m),
+            Fault::Query => AdqlError::Execution(m),
+            Fault::Service => AdqlError::Service(m),
         }
     }
 }

@@ -62,7 +62,7 @@ pub async fn execute(
     tables: &Tables,
 ) -> Result<(Translated, SendableRecordBatchStream)> {
     let t = plan(adql, tables).await?;
-    let df = datafusion::dataframe::DataFrame::new(t.ctx.state(), t.plan.clone());
+    let df = t.dataframe();
     let stream = df.execute_stream().await?;
     Ok((t, stream))
 }

@@ -23,7 +23,7 @@
 use sqlparser::keywords::Keyword;
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan};
 
-use crate::parse::ParseError;
+use crate::error::ParseError;
 
 /// Limits on the size of one query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,21 +45,7 @@ impl Dialect for AdqlDialect {
     }
 }
 
-/// A syntax error, or a query beyond this service's size limits
-/// ([`QueryLimits`]), with its position (1-based line and column).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{} at line {line}, column {column}: {message}", if *.limit { "query too large" } else { "ADQL syntax error" })]
-pub struct ParseError {
-    /// The query breaks a size limit ([`QueryLimits`]) rather than the
-    /// grammar.
-    pub limit: bool,
-    /// 1-based line.
-    pub line: u64,
-    /// 1-based column.
-    pub column: u64,
-    /// What was wrong and what was expected.
-    pub message: String,
-}
+pub use crate::error::ParseError;
 
 fn error_at(loc: Location, message: String) -> ParseError {
     ParseError {

@@ -73,6 +73,14 @@ pub struct Translated {
     pub positional_joins: Vec<(u8, f64)>,
 }
 
+impl Translated {
+    /// The plan as a DataFrame in the session it was made in, ready to
+    /// limit, explain or run.
+    pub fn dataframe(&self) -> datafusion::dataframe::DataFrame {
+        datafusion::dataframe::DataFrame::new(self.ctx.state(), self.plan.clone())
+    }
+}
+
 impl std::fmt::Debug for Translated {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Translated")

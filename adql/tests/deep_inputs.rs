@@ -61,7 +61,7 @@ async fn run(adql: &str, tables: &Tables, out: &mut Outcome) {
         out.other_errors += 1;
         return;
     };
-    let df = datafusion::dataframe::DataFrame::new(t.ctx.state(), t.plan.clone());
+    let df = t.dataframe();
     let Ok(df) = df.limit(0, Some(10)) else {
         out.other_errors += 1;
         return;

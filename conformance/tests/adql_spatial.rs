@@ -204,7 +204,7 @@ async fn gaia_hipparcos_crossmatch_equals_brute_force() {
         ] {
             let (t, batches) = collect(&q, &tables).await;
             assert_eq!(t.positional_joins.len(), 1, "not a bucketed join: {q}");
-            let df = datafusion::dataframe::DataFrame::new(t.ctx.state(), t.plan.clone());
+            let df = t.dataframe();
             let plan = df.create_physical_plan().await.unwrap();
             let shown = datafusion::physical_plan::displayable(plan.as_ref())
                 .indent(false)

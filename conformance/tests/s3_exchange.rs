@@ -430,13 +430,28 @@ async fn export_import_query_in_place() {
         "votable",
     )
     .await;
-    // The error ends the document (DALI: QUERY_STATUS ERROR), naming the
-    // file that could not be read.
+    // The error ends the document (DALI: QUERY_STATUS ERROR). An
+    // unreadable file is the service's fault, not the client's: the
+    // document gives a log reference, and the log line with that
+    // reference names the file.
     assert!(
-        body.contains("name=\"QUERY_STATUS\" value=\"ERROR\"")
-            && body.contains("gaia_source/dataset/"),
+        body.contains("name=\"QUERY_STATUS\" value=\"ERROR\"") && body.contains("logged as "),
         "{s}: {body}"
     );
+    assert!(!body.contains("gaia_source/dataset/"), "{body}");
+    let reference: String = body
+        .split("logged as ")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    let log = std::fs::read_to_string(w.join("data-b").join("server.log")).unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains(&format!("error [{reference}]")))
+        .unwrap_or_else(|| panic!("no log line for {reference} in:\n{log}"));
+    assert!(line.contains("gaia_source/dataset/"), "{line}");
     let (s, body) = sync(&format!("{site_b}/tap"), "SELECT COUNT(*) FROM siteb.hip2").await;
     assert_eq!(s, 200, "{body}");
     let mut counts = BTreeMap::new();

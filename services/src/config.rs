@@ -370,6 +370,14 @@ const SECTIONS: [&str; 7] = [
 ];
 
 impl Config {
+    /// `[[remotes]]` as the store takes them.
+    pub fn remote_settings(&self) -> Vec<(String, astrolake_catalog::remote::RemoteOptions)> {
+        self.remotes
+            .iter()
+            .map(|r| (r.url.clone(), r.options()))
+            .collect()
+    }
+
     /// Load the file (if any), then apply `ASTROLAKE_SECTION_KEY`
     /// variables from `env`.
     pub fn load(

@@ -59,14 +59,6 @@ pub fn allowed(cfg: &Config) -> Allowed {
     }
 }
 
-/// `[[remotes]]` as the store takes them.
-pub fn remote_settings(cfg: &Config) -> Vec<(String, RemoteOptions)> {
-    cfg.remotes
-        .iter()
-        .map(|r| (r.url.clone(), r.options()))
-        .collect()
-}
-
 /// Fetch a record over HTTP(S): no redirects, bounded size.
 async fn fetch_text(url: &str) -> Result<Option<String>> {
     let client = reqwest::Client::builder()
@@ -189,7 +181,7 @@ pub async fn import_then(
     cfg: &Config,
     root: &CatalogRoot,
     req: &ImportRequest,
-    serve: impl FnOnce(crate::http::Served),
+    serve: impl FnOnce(crate::served::Served),
 ) -> Result<Vec<String>> {
     let _one = IMPORTS.lock().await;
     let (names, served, state) = import_unlocked(cfg, root, req).await?;
@@ -204,7 +196,7 @@ async fn import_unlocked(
     req: &ImportRequest,
 ) -> Result<(
     Vec<String>,
-    crate::http::Served,
+    crate::served::Served,
     astrolake_registry::state::State,
 )> {
     let schema = req.schema.trim();
@@ -231,7 +223,7 @@ async fn import_unlocked(
         .map(|f| (f.table.clone(), f.description.clone()))
         .collect();
     transfer::check_names(schema, &names).with_context(|| format!("importing {}", req.url))?;
-    let settings = remote_settings(cfg);
+    let settings = cfg.remote_settings();
     let staged = if req.copy {
         transfer::prepare_copy(root, schema, &remotes, &names, &settings).await?
     } else {
@@ -247,7 +239,7 @@ async fn import_unlocked(
             .map(|(t, s)| (schema.clone(), t.to_string(), s.clone()))
             .collect();
         let cat = current.with_tables(manifest, added);
-        crate::publish::served(cfg, &cat).await
+        crate::served::build(cfg, &cat).await
     }
     .await;
     let (served, state) = match built {
@@ -303,9 +295,15 @@ pub async fn export(
     rcfg.registry.catalogue_url = Some(to.trim_end_matches('/').to_string());
     rcfg.registry.catalogue_endpoint = opts.endpoint.clone();
     rcfg.registry.catalogue_region = opts.region.clone();
-    let (_, docs) = crate::served_tables(&exported);
-    let reg = crate::publish::registry(&rcfg, &exported, &docs, crate::capabilities(&rcfg), false)
-        .await?;
+    let (_, docs) = crate::served::served_tables(&exported);
+    let reg = crate::publish::registry(
+        &rcfg,
+        &exported,
+        &docs,
+        crate::site::capabilities(&rcfg),
+        false,
+    )
+    .await?;
     for p in reg.records() {
         if let (Some(r), Some(schema)) = (
             &p.resource,

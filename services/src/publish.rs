@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use astrolake_catalog::store::Catalog;
 use astrolake_registry::site::{CatalogueTable, Site};
 use astrolake_registry::state::State;
@@ -12,42 +12,6 @@ use astrolake_registry::Registry;
 use astrolake_vosi::{CapabilitiesConfig, TableDoc};
 
 use crate::config::Config;
-
-/// The server's public root URL (no trailing `/`): `[server] public_url`
-/// without the TAP base path, else `http://BIND`.
-pub fn site_url(cfg: &Config) -> String {
-    let base = cfg.server.base_path.trim_end_matches('/');
-    match &cfg.server.public_url {
-        Some(u) => {
-            let u = u.trim_end_matches('/');
-            match u.strip_suffix(base) {
-                Some(root) if !base.is_empty() => root.to_string(),
-                _ => match url::Url::parse(u) {
-                    Ok(p) => p.origin().ascii_serialization(),
-                    Err(_) => u.to_string(),
-                },
-            }
-        }
-        None => format!("http://{}", cfg.server.bind),
-    }
-}
-
-/// The TAP service's public URL.
-pub fn tap_url(cfg: &Config) -> String {
-    match &cfg.server.public_url {
-        Some(u) => u.trim_end_matches('/').to_string(),
-        None => format!(
-            "{}{}",
-            site_url(cfg),
-            cfg.server.base_path.trim_end_matches('/')
-        ),
-    }
-}
-
-/// The OAI-PMH endpoint's public URL.
-pub fn oai_url(cfg: &Config) -> String {
-    format!("{}{}", site_url(cfg), cfg.registry.oai_path)
-}
 
 /// Where the registry remembers record dates.
 pub fn state_path(cfg: &Config) -> PathBuf {
@@ -62,7 +26,7 @@ fn files_urls(cfg: &Config, cat: &Catalog) -> (String, Option<String>) {
         (root.scheme() == "s3").then(|| root.as_str().trim_end_matches('/').to_string())
     });
     let Some(url) = s3 else {
-        return (format!("{}/catalogue/", site_url(cfg)), None);
+        return (format!("{}/catalogue/", crate::site::site_url(cfg)), None);
     };
     let https = url.strip_prefix("s3://").map(|rest| {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -143,8 +107,8 @@ pub fn registry_unsaved(
         });
     }
     let (files_url, files_https_url) = files_urls(cfg, cat);
-    let tap = tap_url(cfg);
-    let oai = oai_url(cfg);
+    let tap = crate::site::tap_url(cfg);
+    let oai = crate::site::oai_url(cfg);
     let site = Site {
         config: &cfg.registry,
         tap_url: &tap,
@@ -167,25 +131,4 @@ pub fn registry_unsaved(
         &astrolake_registry::now(),
     );
     Ok((reg, state))
-}
-
-/// Everything served from `cat` (tables, `/tables`, examples, registry
-/// records), and the registry state to save once it is served
-/// ([`save_state`]).
-pub async fn served(cfg: &Config, cat: &Catalog) -> Result<(crate::http::Served, State)> {
-    let (tables, table_docs) = crate::served_tables(cat);
-    let names: Vec<String> = table_docs.iter().map(|t| t.qualified()).collect();
-    let (registry, state) = registry_unsaved(cfg, cat, &table_docs, crate::capabilities(cfg))
-        .context("publishing the registry records")?;
-    let examples =
-        astrolake_vosi::checked_examples(astrolake_vosi::default_examples(&names), &tables).await;
-    Ok((
-        crate::http::Served {
-            tables,
-            table_docs,
-            examples,
-            registry: std::sync::Arc::new(registry),
-        },
-        state,
-    ))
 }

@@ -65,6 +65,19 @@ impl Target {
         files: Vec<(String, String, Vec<u8>)>,
         extra: &[(String, String)],
     ) -> (u16, String) {
+        self.post_multipart("/sync", query, upload, files, extra)
+            .await
+    }
+
+    /// A multipart query request to `path` (`/sync`, `/async`).
+    async fn post_multipart(
+        &self,
+        path: &str,
+        query: &str,
+        upload: &str,
+        files: Vec<(String, String, Vec<u8>)>,
+        extra: &[(String, String)],
+    ) -> (u16, String) {
         let mut form = reqwest::multipart::Form::new()
             .text("LANG", "ADQL")
             .text("FORMAT", "csv")
@@ -80,7 +93,7 @@ impl Target {
         }
         let r = self
             .client
-            .post(format!("{}/sync", self.base))
+            .post(format!("{}{path}", self.base))
             .multipart(form)
             .send()
             .await;
@@ -347,6 +360,7 @@ async fn query_size_limits_are_configurable() {
             ("ASTROLAKE_UPLOADS_MAX_ROWS", "100000000"),
             ("ASTROLAKE_UPLOADS_MAX_COLUMNS", "5"),
             ("ASTROLAKE_SERVER_MAX_REQUEST_PARTS", "20"),
+            ("ASTROLAKE_SERVER_MAX_REQUEST_BYTES", "4000000"),
         ],
     );
     let (status, _) = t.sync(&chain("+", 15)).await;
@@ -393,6 +407,24 @@ async fn query_size_limits_are_configurable() {
         "more than 20 parameters",
     )
     .await;
+    // A body over server.max_request_bytes is 413 on /sync as on /async
+    // (the same request gets the same status), a DALI error on /sync.
+    for path in ["/sync", "/async"] {
+        let (status, body) = t
+            .post_multipart(
+                path,
+                "SELECT 1 AS x FROM gaia.gaia_source",
+                "t,param:p",
+                vec![("p".into(), "t.csv".into(), vec![b'1'; 5_000_000])],
+                &[],
+            )
+            .await;
+        assert_eq!(status, 413, "{path}: {}", &body[..body.len().min(300)]);
+        if path == "/sync" {
+            assert!(body.contains("QUERY_STATUS"), "{body}");
+        }
+        t.still_up(&format!("a 5 MB body to {path}")).await;
+    }
 }
 
 /// `copies` gzip members of the 32 MiB-inflating fixture, one after the

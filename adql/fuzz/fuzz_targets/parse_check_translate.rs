@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         rt.block_on(async {
             if let Ok(t) = astrolake_adql::translate(c, tables).await {
-                let df = datafusion::dataframe::DataFrame::new(t.ctx.state(), t.plan.clone());
+                let df = t.dataframe();
                 if let Ok(df) = df.limit(0, Some(100)) {
                     if let Ok(mut s) = df.execute_stream().await {
                         while let Some(b) = s.next().await {

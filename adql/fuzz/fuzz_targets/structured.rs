@@ -54,7 +54,7 @@ async fn query(adql: String) {
     let Ok(t) = astrolake_adql::translate(c, tables).await else {
         return;
     };
-    let df = datafusion::dataframe::DataFrame::new(t.ctx.state(), t.plan.clone());
+    let df = t.dataframe();
     if let Ok(df) = df.limit(0, Some(10)) {
         if let Ok(mut s) = df.execute_stream().await {
             while let Some(b) = s.next().await {
@@ -73,10 +73,20 @@ async fn upload(doc: Vec<u8>) {
         .await;
 }
 
+/// With `ASTROLAKE_FUZZ_SHOW` set (replaying an artefact), print what the
+/// bytes generated.
+fn show(what: &str, bytes: &[u8]) {
+    if std::env::var_os("ASTROLAKE_FUZZ_SHOW").is_some() {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4000)]);
+        eprintln!("{what} ({} bytes): {text}", bytes.len());
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut r = gen::Rng::from_bytes(data);
     let job = if r.below(2) == 0 {
         let q = gen::query(&mut r, 100_000);
+        show("query", q.as_bytes());
         runtime().spawn(query(q))
     } else {
         let kind = *r.pick(&gen::DOCS);
@@ -89,6 +99,7 @@ fuzz_target!(|data: &[u8]| {
             e.write_all(&doc).unwrap();
             doc = e.finish().unwrap();
         }
+        show(&format!("{kind:?}"), &doc);
         runtime().spawn(upload(doc))
     };
     // A panic in the task is a finding: re-raise it here.

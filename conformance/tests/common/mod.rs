@@ -162,7 +162,7 @@ pub fn binary() -> PathBuf {
 /// Start `astrolake serve` on `catalog` with data directory `data` and
 /// the extra environment `env`, on a free loopback port; returns the
 /// server and its root URL (`http://127.0.0.1:PORT`) once it accepts
-/// connections.
+/// connections. Its log (stderr) goes to `data/server.log`.
 pub fn serve(catalog: &str, data: &Path, env: &[(&str, &str)]) -> (Server, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -175,7 +175,10 @@ pub fn serve(catalog: &str, data: &Path, env: &[(&str, &str)]) -> (Server, Strin
         .env("ASTROLAKE_DATA", data)
         .envs(env.iter().copied())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr({
+            std::fs::create_dir_all(data).unwrap();
+            std::fs::File::create(data.join("server.log")).unwrap()
+        })
         .spawn()
         .unwrap();
     let mut server = Server(child);

@@ -16,7 +16,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures::TryStreamExt;
 use object_store::{GetOptions, GetRange, ObjectStoreExt};
 
-use crate::http::AppState;
+use crate::state::AppState;
 
 /// One byte range as a client asks for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,120 @@
+//! TAP and VOSI: `/sync` (the one query path, `astrolake_tap::query`),
+//! `/availability`, `/capabilities`, `/tables`, `/examples`, and the UWS
+//! job routes of `/async`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::http::header::ContentType;
+use actix_web::{web, HttpRequest, HttpResponse};
+use astrolake_tap::error::TapError;
+use bytes::Bytes;
+use futures::StreamExt;
+
+use super::xml;
+use crate::error::{body_error, busy, error_response};
+use crate::state::AppState;
+
+/// `/sync`: read the request (as `/async` does), check the parameters,
+/// take a slot, and stream the answer of `astrolake_tap::query::start`.
+pub async fn sync(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (params, files) =
+        match astrolake_uws::http::read_request_with(&req, payload, state.request_limits).await {
+            Ok(p) => p,
+            Err(e) => return body_error(&e),
+        };
+    let r = match astrolake_tap::params::parse(&params) {
+        Ok(r) => r,
+        Err(e) => return error_response(&TapError::Param(e)),
+    };
+    let Some(slot) = state.sync_slots.acquire().await else {
+        return busy();
+    };
+    let parts: HashMap<String, Bytes> = files.into_iter().collect();
+    let tables = state.served().tables.clone();
+    match astrolake_tap::query::start(
+        &state.runtime,
+        r,
+        parts,
+        tables,
+        state.limits,
+        &state.uploads,
+    )
+    .await
+    {
+        Ok(answer) => HttpResponse::Ok()
+            .content_type(answer.format.mime())
+            // The slot is freed when the body is done or dropped.
+            .streaming(answer.http_body().map(move |chunk| {
+                let _held = &slot;
+                chunk
+            })),
+        Err(e) => error_response(&e),
+    }
+}
+
+/// `/availability` (VOSI).
+pub async fn availability(state: web::Data<AppState>) -> HttpResponse {
+    xml(astrolake_vosi::availability(
+        true,
+        Some(&state.up_since),
+        Some("accepting queries"),
+    ))
+}
+
+/// `/capabilities` (VOSI, TAPRegExt).
+pub async fn capabilities(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    xml(astrolake_vosi::capabilities(&state.capabilities(&req)))
+}
+
+/// `/tables` (VOSI; `detail=min` leaves out the columns).
+pub async fn tables(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let detail_min = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .any(|(k, v)| k.eq_ignore_ascii_case("detail") && v.eq_ignore_ascii_case("min"));
+    xml(astrolake_vosi::tables(
+        &state.served().table_docs,
+        detail_min,
+    ))
+}
+
+/// `/tables/{schema.table}` (VOSI), 404 for an unknown table.
+pub async fn table(path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    let served = state.served();
+    match astrolake_vosi::find_table(&served.table_docs, &path) {
+        Ok(t) => xml(astrolake_vosi::table(t)),
+        Err(e) => HttpResponse::NotFound()
+            .content_type(ContentType::plaintext())
+            .body(e.to_string()),
+    }
+}
+
+/// `/examples` (DALI).
+pub async fn examples(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/xhtml+xml; charset=utf-8")
+        .body(astrolake_vosi::examples(
+            &state.base_url(&req),
+            &state.served().examples,
+        ))
+}
+
+/// The service's routes, below the base path.
+pub fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
+    astrolake_uws::http::configure_with(
+        cfg,
+        Arc::clone(&state.uws),
+        &state.base_path,
+        state.links.clone(),
+    );
+    cfg.route("/sync", web::get().to(sync))
+        .route("/sync", web::post().to(sync))
+        .route("/availability", web::get().to(availability))
+        .route("/capabilities", web::get().to(capabilities))
+        .route("/tables", web::get().to(tables))
+        .route("/tables/{name}", web::get().to(table))
+        .route("/examples", web::get().to(examples));
+}
