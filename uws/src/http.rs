@@ -62,8 +62,25 @@ impl ResponseError for UwsError {
         if matches!(self, UwsError::Busy(_)) {
             r.insert_header((header::RETRY_AFTER, "30"));
         }
-        r.content_type(ContentType::plaintext())
-            .body(format!("{self}\n"))
+        // The service's own faults (the job database, the job files) are
+        // logged with their detail; the client gets a reference to the
+        // log line, not paths or database text.
+        let body = if self.status() >= 500 {
+            let reference = format!(
+                "{:x}",
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos())
+            );
+            eprintln!("error [{reference}]: {self}");
+            format!(
+                "the job service failed to answer this request (an internal error, \
+                 logged as {reference}); the operator has the details\n"
+            )
+        } else {
+            format!("{self}\n")
+        };
+        r.content_type(ContentType::plaintext()).body(body)
     }
 }
 
@@ -696,4 +713,34 @@ async fn file_response(path: PathBuf, mime: &str) -> Result<HttpResponse> {
         .content_type(mime)
         .no_chunking(len)
         .streaming(chunks))
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    fn body(e: &UwsError) -> (u16, String) {
+        let r = e.error_response();
+        let status = r.status().as_u16();
+        let bytes = futures::executor::block_on(actix_web::body::to_bytes(r.into_body()))
+            .unwrap_or_default();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[test]
+    fn service_faults_name_a_log_reference_not_their_detail() {
+        let io = UwsError::Io(std::io::Error::other(
+            "/var/lib/astrolake/jobs/x: disk full",
+        ));
+        let (status, text) = body(&io);
+        assert_eq!(status, 500);
+        assert!(text.contains("logged as "), "{text}");
+        assert!(
+            !text.contains("disk full") && !text.contains("/var/lib"),
+            "{text}"
+        );
+        let (status, text) = body(&UwsError::BadRequest("PHASE=FLY is not a phase".into()));
+        assert_eq!(status, 400);
+        assert_eq!(text, "PHASE=FLY is not a phase\n");
+    }
 }
