@@ -131,7 +131,7 @@ pub async fn start(
     let task = AbortOnDrop(runtime.spawn(async move {
         let prepared = async {
             let tables =
-                crate::upload::with_uploads(&tables, req.upload.as_deref(), &parts, &uploads)
+                crate::upload::attach_uploads(tables, req.upload.as_deref(), &parts, &uploads)
                     .await?;
             plan(&req, &tables, limits, &task_budget).await
         };

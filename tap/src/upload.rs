@@ -426,8 +426,19 @@ pub async fn with_uploads(
     parts: &HashMap<String, Bytes>,
     limits: &UploadLimits,
 ) -> Result<Tables, UploadError> {
+    attach_uploads(tables.clone(), upload, parts, limits).await
+}
+
+/// [`with_uploads`] on tables the caller owns (a request's own copy):
+/// without uploads they come back as they are, not copied again.
+pub async fn attach_uploads(
+    tables: Tables,
+    upload: Option<&str>,
+    parts: &HashMap<String, Bytes>,
+    limits: &UploadLimits,
+) -> Result<Tables, UploadError> {
     let Some(upload) = upload.filter(|u| !u.trim().is_empty()) else {
-        return Ok(tables.clone());
+        return Ok(tables);
     };
     let specs = parse_spec(upload)?;
     if specs.len() > limits.max_uploads {
@@ -437,7 +448,7 @@ pub async fn with_uploads(
             limits.max_uploads
         )));
     }
-    let mut out = tables.clone();
+    let mut out = tables;
     let mut memory_left = limits.max_memory_bytes;
     for spec in specs {
         limits.time_left(&spec.name, "fetching the table")?;
