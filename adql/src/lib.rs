@@ -29,6 +29,7 @@ pub mod functions;
 pub mod geometry;
 pub mod limits;
 pub mod parse;
+mod sql_ast;
 pub mod tables;
 pub mod translate;
 pub mod udf;

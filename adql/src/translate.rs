@@ -8,16 +8,21 @@
 //! 2. **spatial**: in each SELECT, AND-ed conditions
 //!    `1=CONTAINS(POINT(ra,dec), shape)`, `1=INTERSECTS(…)` and
 //!    `DISTANCE(…) < r` on a table's position columns give that table a
-//!    HEALPix cover (files, row groups and pages outside it are never
-//!    read); the same conditions between two tables
+//!    HEALPix cover: the table becomes `(SELECT * FROM t WHERE
+//!    healpix_cover(t._healpix_29, [ranges…]))`, a plain plan filter the
+//!    table provider prunes with (files, row groups and pages outside it
+//!    are never read; see [`astrolake_catalog::cover`]); the same conditions between two tables
 //!    (`CIRCLE(b.ra, b.dec, r)` around `a`'s point) make a positional join
 //!    an equi-join on HEALPix cells at an order chosen from `r` (one cell
 //!    for `a`'s row, the cells overlapping the circle for `b`'s row), so it
 //!    never becomes a cross product. The exact predicate always stays.
+//!    What the passes add is built as syntax-tree nodes
+//!    ([`crate::sql_ast`]), never as SQL text, so the resulting logical plan
+//!    is an ordinary DataFusion plan (serialisable with its UDFs).
 //! 3. **functions**: ADQL functions become DataFusion functions and the
 //!    geometry UDFs of [`crate::udf`]; identifiers take the stored case;
-//! 4. **tables**: names resolve to the registered tables (or their
-//!    covered views), TOP becomes LIMIT.
+//! 4. **tables**: names resolve to the registered tables, TOP becomes
+//!    LIMIT.
 
 use std::collections::HashMap;
 use std::ops::{ControlFlow, Range};
@@ -30,15 +35,15 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use sqlparser::ast::{
     BinaryOperator, DataType, ExcludeSelectItem, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentList, FunctionArguments, Ident, JoinConstraint, JoinOperator, LimitClause,
-    ObjectName, Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Spanned,
-    Statement, TableAlias, TableFactor, TableWithJoins, TopQuantity, Value, ValueWithSpan,
-    VisitMut, VisitorMut,
+    FunctionArguments, Ident, JoinConstraint, JoinOperator, LimitClause, ObjectName, Query, Select,
+    SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Spanned, Statement, TableAlias,
+    TableFactor, TableWithJoins, TopQuantity, Value, VisitMut, VisitorMut,
 };
 
 use crate::check::{ident_parts, Checked};
 use crate::error::{AdqlError, Pos, Problem, Result};
 use crate::geometry::{self, Geom};
+use crate::sql_ast::{self, call, num};
 use crate::tables::{TableEntry, Tables};
 
 /// Metadata keys of result fields (Arrow field metadata).
@@ -143,14 +148,11 @@ pub async fn translate(checked: Checked, tables: &Tables) -> Result<Translated> 
         };
         sp.register_table(e.name.clone(), Arc::clone(&e.provider))?;
     }
-    let mut covers = Vec::new();
-    for (n, (i, ranges)) in t.covers.iter().enumerate() {
-        let e = &tables.entries()[*i];
-        let scanner = e.scanner.as_ref().expect("covers only for scanners");
-        let view = scanner.with_cover(ranges.clone());
-        covers.push((e.qualified(), ranges.len()));
-        ctx.register_table(cover_name(n).as_str(), Arc::new(view))?;
-    }
+    let covers = t
+        .covers
+        .iter()
+        .map(|(i, n)| (tables.entries()[*i].qualified(), *n))
+        .collect();
     let with = query.with.clone();
     multiset_set_operations(&mut query, with.as_ref(), &ctx).await?;
     let stmt = datafusion::sql::parser::Statement::Statement(Box::new(Statement::Query(query)));
@@ -185,10 +187,6 @@ pub async fn translate(checked: Checked, tables: &Tables) -> Result<Translated> 
     })
 }
 
-fn cover_name(n: usize) -> String {
-    format!("__cover_{n}")
-}
-
 /// Column metadata of a result field: its data type and what the plan
 /// carried from the table sidecars (units, UCDs, …).
 pub fn field_meta(f: &datafusion::arrow::datatypes::Field) -> FieldMeta {
@@ -220,7 +218,8 @@ struct Translator<'a> {
     tables: &'a Tables,
     /// Stored tables the query names.
     entries: Vec<usize>,
-    covers: Vec<(usize, Vec<Range<u64>>)>,
+    /// Covers given to stored tables: (entry, number of ranges).
+    covers: Vec<(usize, usize)>,
     joins: Vec<(u8, f64)>,
     cells: usize,
     problems: Vec<Problem>,
@@ -253,30 +252,6 @@ fn args_of(f: &Function) -> Vec<&Expr> {
         }
     }
     args
-}
-
-fn call(name: &str, args: Vec<Expr>) -> Expr {
-    Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::new(name)]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
-                .collect(),
-            clauses: Vec::new(),
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: Vec::new(),
-    })
-}
-
-fn num(x: f64) -> Expr {
-    Expr::Value(ValueWithSpan::from(Value::Number(format!("{x:?}"), false)))
 }
 
 fn strip(e: &Expr) -> &Expr {
@@ -847,19 +822,8 @@ impl Translator<'_> {
                 });
             }
             let ranges = ranges.expect("one shape at least");
-            let n = self.covers.len();
-            self.covers.push((entry, ranges));
-            if let TableFactor::Table { name, alias, .. } = &mut *factors[r].0 {
-                *name = ObjectName::from(vec![Ident::with_quote('"', cover_name(n))]);
-                if alias.is_none() {
-                    *alias = Some(TableAlias {
-                        explicit: true,
-                        name: refs[r].qualifier.clone(),
-                        columns: Vec::new(),
-                        at: None,
-                    });
-                }
-            }
+            self.covers.push((entry, ranges.len()));
+            cover(&mut *factors[r].0, &refs[r].qualifier, &ranges);
         }
         drop(factors);
         let mut excluded: Vec<(usize, Ident)> = Vec::new();
@@ -888,16 +852,34 @@ impl Translator<'_> {
             let mut factors = factors_mut(s);
             let qa = refs[a].qualifier.clone();
             let qb = refs[b].qualifier.clone();
-            let cell_a = format!(
-                "adql_cell({depth}, {qa}.{}, {qa}.{}) AS {ca}",
-                a_cols.0, a_cols.1
+            let cell_a = sql_ast::aliased(
+                call(
+                    "adql_cell",
+                    vec![
+                        sql_ast::int(depth),
+                        sql_ast::column(&qa, &a_cols.0),
+                        sql_ast::column(&qa, &a_cols.1),
+                    ],
+                ),
+                ca.clone(),
             );
-            let cell_b = format!(
-                "unnest(adql_cone_cells({depth}, {qb}.{}, {qb}.{}, {:?})) AS {cb}",
-                b_cols.0, b_cols.1, radius
+            let cell_b = sql_ast::aliased(
+                call(
+                    "unnest",
+                    vec![call(
+                        "adql_cone_cells",
+                        vec![
+                            sql_ast::int(depth),
+                            sql_ast::column(&qb, &b_cols.0),
+                            sql_ast::column(&qb, &b_cols.1),
+                            num(radius),
+                        ],
+                    )],
+                ),
+                cb.clone(),
             );
-            let ok_a = wrap(&mut *factors[a].0, &qa, &cell_a);
-            let ok_b = wrap(&mut *factors[b].0, &qb, &cell_b);
+            let ok_a = wrap(&mut *factors[a].0, &qa, cell_a);
+            let ok_b = wrap(&mut *factors[b].0, &qb, cell_b);
             if !(ok_a && ok_b) {
                 // Leave it to the engine (cannot happen for tables and
                 // aliased derived tables).
@@ -966,45 +948,55 @@ impl Translator<'_> {
     }
 }
 
-/// Replace a table factor by `(SELECT q.*, <extra> FROM <factor> AS q) AS q`.
-fn wrap(tf: &mut TableFactor, q: &Ident, extra: &str) -> bool {
+/// A table factor named `q`, given the alias `q` when it has none (so the
+/// same name qualifies its columns inside and outside a wrapping).
+fn named(tf: &TableFactor, q: &Ident) -> Option<TableFactor> {
     let mut inner = tf.clone();
     match &mut inner {
         TableFactor::Table { alias, .. } | TableFactor::Derived { alias, .. } => {
             if alias.is_none() {
-                *alias = Some(TableAlias {
-                    explicit: true,
-                    name: q.clone(),
-                    columns: Vec::new(),
-                    at: None,
-                });
+                *alias = Some(sql_ast::alias(q.clone(), Vec::new()));
             }
         }
-        _ => return false,
+        _ => return None,
     }
-    let sql = format!("SELECT {q}.*, {extra} FROM {inner}");
-    let Ok(subquery) = parse_generic(&sql) else {
-        return false;
-    };
-    *tf = TableFactor::Derived {
-        lateral: false,
-        subquery,
-        alias: Some(TableAlias {
-            explicit: true,
-            name: q.clone(),
-            columns: Vec::new(),
-            at: None,
-        }),
-        sample: None,
-    };
-    true
+    Some(inner)
 }
 
-fn parse_generic(sql: &str) -> std::result::Result<Box<Query>, sqlparser::parser::ParserError> {
-    let dialect = sqlparser::dialect::GenericDialect {};
-    sqlparser::parser::Parser::new(&dialect)
-        .try_with_sql(sql)?
-        .parse_query()
+/// Restrict a stored table's factor to its HEALPix cover: `(SELECT * FROM
+/// <factor> AS q WHERE healpix_cover(q._healpix_29, [ranges…])) AS q`. The
+/// filter is a plain plan expression the table provider prunes with
+/// ([`astrolake_catalog::cover`]).
+fn cover(tf: &mut TableFactor, q: &Ident, ranges: &[Range<u64>]) {
+    let Some(inner) = named(tf, q) else {
+        return;
+    };
+    let bounds = ranges
+        .iter()
+        .flat_map(|r| [sql_ast::int(r.start), sql_ast::int(r.end)])
+        .collect();
+    let filter = call(
+        astrolake_catalog::cover::COVER_FUNCTION,
+        vec![
+            sql_ast::column(
+                q,
+                &Ident::with_quote('"', astrolake_catalog::healpix::HEALPIX_COLUMN),
+            ),
+            sql_ast::array(bounds),
+        ],
+    );
+    let body = sql_ast::select(vec![sql_ast::wildcard()], inner, Some(filter));
+    *tf = sql_ast::derived(sql_ast::query(body), q.clone(), Vec::new());
+}
+
+/// Replace a table factor by `(SELECT q.*, <extra> FROM <factor> AS q) AS q`.
+fn wrap(tf: &mut TableFactor, q: &Ident, extra: SelectItem) -> bool {
+    let Some(inner) = named(tf, q) else {
+        return false;
+    };
+    let body = sql_ast::select(vec![sql_ast::qualified_wildcard(q), extra], inner, None);
+    *tf = sql_ast::derived(sql_ast::query(body), q.clone(), Vec::new());
+    true
 }
 
 struct SpatialPass<'t, 'a>(&'t mut Translator<'a>);
@@ -1378,9 +1370,6 @@ impl VisitorMut for TablesPass<'_, '_> {
             let Some(last) = parts.last() else {
                 return ControlFlow::Continue(());
             };
-            if last.value.starts_with("__cover_") {
-                return ControlFlow::Continue(());
-            }
             let key = |i: &Ident| (i.value.clone(), i.quote_style.is_some());
             let (t, td) = key(last);
             let schema = (parts.len() >= 2).then(|| key(parts[parts.len() - 2]));
@@ -1417,20 +1406,9 @@ async fn branch_columns(
     with: Option<&sqlparser::ast::With>,
     ctx: &SessionContext,
 ) -> Option<Vec<String>> {
-    let q = Query {
-        with: with.cloned(),
-        body: Box::new(branch.clone()),
-        order_by: None,
-        limit_clause: None,
-        fetch: None,
-        locks: Vec::new(),
-        for_clause: None,
-        settings: None,
-        format_clause: None,
-        pipe_operators: Vec::new(),
-    };
-    let stmt =
-        datafusion::sql::parser::Statement::Statement(Box::new(Statement::Query(Box::new(q))));
+    let mut q = sql_ast::query(branch.clone());
+    q.with = with.cloned();
+    let stmt = datafusion::sql::parser::Statement::Statement(Box::new(Statement::Query(q)));
     let plan = ctx.state().statement_to_plan(stmt).await.ok()?;
     Some(
         plan.schema()
@@ -1481,31 +1459,45 @@ fn fix_set_expr<'a>(
                 let Some(names) = branch_columns(left, with, ctx).await else {
                     return Ok(());
                 };
-                let cols: Vec<String> = (1..=names.len()).map(|i| format!("\"__c{i}\"")).collect();
-                let list = cols.join(", ");
+                let cols: Vec<Ident> = (1..=names.len())
+                    .map(|i| Ident::with_quote('"', format!("__c{i}")))
+                    .collect();
+                let refs = || cols.iter().cloned().map(Expr::Identifier);
+                // SELECT c…, ROW_NUMBER() OVER (PARTITION BY c…) AS __n
+                // FROM (branch) AS alias(c…)
                 let side = |b: &SetExpr, alias: &str| {
-                    format!(
-                        "SELECT {list}, ROW_NUMBER() OVER (PARTITION BY {list}) AS \"__n\" FROM ({b}) AS {alias}({list})"
-                    )
+                    let mut projection: Vec<SelectItem> =
+                        refs().map(SelectItem::UnnamedExpr).collect();
+                    projection.push(sql_ast::aliased(
+                        sql_ast::row_number_over(refs().collect()),
+                        Ident::with_quote('"', "__n"),
+                    ));
+                    let from = sql_ast::derived(
+                        sql_ast::query(b.clone()),
+                        Ident::with_quote('"', alias),
+                        cols.clone(),
+                    );
+                    Box::new(sql_ast::select(projection, from, None))
                 };
-                let keyword = if matches!(op, sqlparser::ast::SetOperator::Intersect) {
-                    "INTERSECT"
-                } else {
-                    "EXCEPT"
+                let numbered = SetExpr::SetOperation {
+                    left: side(left, "__l"),
+                    op: *op,
+                    set_quantifier: sqlparser::ast::SetQuantifier::None,
+                    right: side(right, "__r"),
                 };
-                let outputs: Vec<String> = cols
+                let outputs = cols
                     .iter()
                     .zip(&names)
-                    .map(|(c, n)| format!("{c} AS \"{}\"", n.replace('"', "\"\"")))
+                    .map(|(c, n)| {
+                        sql_ast::aliased(Expr::Identifier(c.clone()), Ident::with_quote('"', n))
+                    })
                     .collect();
-                let sql = format!(
-                    "SELECT {} FROM ({} {keyword} {}) AS \"__multiset\"",
-                    outputs.join(", "),
-                    side(left, "\"__l\""),
-                    side(right, "\"__r\"")
+                let from = sql_ast::derived(
+                    sql_ast::query(numbered),
+                    Ident::with_quote('"', "__multiset"),
+                    Vec::new(),
                 );
-                let parsed = parse_generic(&sql).map_err(|e| AdqlError::Plan(e.to_string()))?;
-                *e = SetExpr::Query(parsed);
+                *e = SetExpr::Query(sql_ast::query(sql_ast::select(outputs, from, None)));
             }
             SetExpr::Query(q) => multiset_set_operations(q, with, ctx).await?,
             SetExpr::Select(s) => {
@@ -1582,18 +1574,7 @@ fn top_to_limit(q: &mut Query) {
                         branches(right);
                     }
                     SetExpr::Select(sel) if sel.top.is_some() => {
-                        let inner = Query {
-                            with: None,
-                            body: Box::new(SetExpr::Select(sel.clone())),
-                            order_by: None,
-                            limit_clause: None,
-                            fetch: None,
-                            locks: Vec::new(),
-                            for_clause: None,
-                            settings: None,
-                            format_clause: None,
-                            pipe_operators: Vec::new(),
-                        };
+                        let inner = *sql_ast::query(SetExpr::Select(sel.clone()));
                         let mut inner = inner;
                         let _ = inner.visit(&mut Top);
                         *s = SetExpr::Query(Box::new(inner));

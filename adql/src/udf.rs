@@ -222,11 +222,14 @@ pub fn all() -> Vec<ScalarUDF> {
     Func::ALL.into_iter().map(Func::udf).collect()
 }
 
-/// Registers every UDF of this module with `ctx`.
+/// Registers every UDF of this module with `ctx`, and the catalogue's
+/// HEALPix cover filter the translator writes
+/// ([`astrolake_catalog::cover`]).
 pub fn register(ctx: &SessionContext) {
     for f in all() {
         ctx.register_udf(f);
     }
+    ctx.register_udf(astrolake_catalog::cover::cover_udf());
 }
 
 /// The [`ScalarUDFImpl`] behind every function of this module; `func` says

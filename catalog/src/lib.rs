@@ -38,6 +38,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cover;
 pub mod error;
 pub mod hats;
 pub mod healpix;

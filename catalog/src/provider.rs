@@ -1,13 +1,14 @@
 //! The DataFusion [`TableProvider`] of a stored table.
 //!
 //! A scan is pruned in three steps:
-//! 1. **files**: a HEALPix cover (half-open `_healpix_29` ranges) — given
-//!    explicitly with [`TableScanner::with_cover`] (the ADQL layer's spatial
-//!    planning) and/or read from pushed-down filters on `_healpix_29`
-//!    (`=`, `<`, `<=`, `>`, `>=`, `BETWEEN`, `IN`, `AND`, `OR`) — selects only
-//!    the partitions whose pixel range (and recorded min/max) overlaps it;
-//! 2. **row groups and pages**: the same filters go to the Parquet reader,
-//!    whose min/max statistics on the sorted `_healpix_29` column skip groups;
+//! 1. **files**: a HEALPix cover (half-open `_healpix_29` ranges) read from
+//!    the pushed-down filters on `_healpix_29` (`=`, `<`, `<=`, `>`, `>=`,
+//!    `BETWEEN`, `IN`, `AND`, `OR`, and the ADQL layer's
+//!    [`crate::cover`] calls) selects only the partitions whose pixel range
+//!    (and recorded min/max) overlaps it;
+//! 2. **row groups and pages**: the same filters, and the cover as range
+//!    terms, go to the Parquet reader, whose min/max statistics on the
+//!    sorted `_healpix_29` column skip groups;
 //! 3. **rows**: filters are `Inexact`, so DataFusion re-applies them exactly.
 //!
 //! Local and object-store tables take the same path: files are addressed in
@@ -58,7 +59,6 @@ pub struct TableScanner {
     info: Arc<TableInfo>,
     meta: Arc<TableMeta>,
     schema: SchemaRef,
-    cover: Option<Arc<Vec<Range<u64>>>>,
     moc: Option<bytes::Bytes>,
     follow: Option<Arc<Follow>>,
     /// The descriptor as it was read (a replaced descriptor means a
@@ -206,7 +206,6 @@ impl TableScanner {
             info: Arc::new(info),
             meta: Arc::new(meta),
             schema,
-            cover: None,
             moc,
             follow: None,
             descriptor,
@@ -362,7 +361,6 @@ impl TableScanner {
             info: Arc::new(info),
             meta: Arc::new(meta),
             schema,
-            cover: None,
             moc,
             follow: None,
             descriptor: None,
@@ -466,21 +464,6 @@ impl TableScanner {
         &self.dir
     }
 
-    /// A view of the table restricted to rows whose `_healpix_29` falls in
-    /// `ranges` (a superset of the wanted rows: callers still apply their
-    /// exact predicate). Files outside the cover are never opened.
-    pub fn with_cover(&self, ranges: Vec<Range<u64>>) -> Self {
-        let ranges = normalize_ranges(ranges);
-        let cover = match &self.cover {
-            Some(c) => intersect_ranges(c, &ranges),
-            None => ranges,
-        };
-        TableScanner {
-            cover: Some(Arc::new(cover)),
-            ..self.clone()
-        }
-    }
-
     /// The data files a scan restricted to `ranges` must open.
     pub fn files_for(&self, ranges: Option<&[Range<u64>]>) -> Vec<&DataFile> {
         let Some(ranges) = ranges else {
@@ -504,7 +487,7 @@ impl TableScanner {
     }
 
     fn effective_ranges(&self, filters: &[Expr]) -> Option<Vec<Range<u64>>> {
-        let mut out: Option<Vec<Range<u64>>> = self.cover.as_ref().map(|c| c.as_ref().clone());
+        let mut out: Option<Vec<Range<u64>>> = None;
         if self.info.kind == TableKind::Hats {
             for f in filters {
                 if let Some(r) = healpix_ranges(f) {
@@ -544,6 +527,9 @@ fn cover_predicate(cover: &[Range<u64>], max_terms: usize) -> Option<Expr> {
 /// `_healpix_29` ranges implied by a filter, or `None` if it does not
 /// constrain `_healpix_29` in a way we recognise.
 pub fn healpix_ranges(e: &Expr) -> Option<Vec<Range<u64>>> {
+    if let Some(r) = crate::cover::ranges_of(e) {
+        return Some(r);
+    }
     const FULL: u64 = 12 << 58;
     let is_hpx = |e: &Expr| matches!(e, Expr::Column(c) if c.name == HEALPIX_COLUMN);
     let lit_i = |e: &Expr| -> Option<i128> {
@@ -679,11 +665,7 @@ impl TableProvider for TableScanner {
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         if let Some(next) = self.current().await? {
-            let view = TableScanner {
-                cover: self.cover.clone(),
-                ..next
-            };
-            return view.scan(state, projection, filters, limit).await;
+            return next.scan(state, projection, filters, limit).await;
         }
         let ranges = self.effective_ranges(filters);
         let files = self.files_for(ranges.as_deref());
@@ -706,11 +688,14 @@ impl TableProvider for TableScanner {
         let mut source = ParquetSource::new(Arc::clone(&self.schema))
             .with_enable_page_index(true)
             .with_parquet_file_reader_factory(Arc::new(factory));
-        // The cover also prunes row groups and pages (the reader uses the
-        // predicate for statistics; rows are filtered above the scan).
+        // The cover also prunes row groups and pages as range terms (the
+        // reader uses the predicate for statistics and cannot look into a
+        // function call; rows are filtered above the scan).
         let mut prune: Vec<Expr> = filters.to_vec();
-        if let (Some(cover), TableKind::Hats) = (&self.cover, self.info.kind) {
-            prune.extend(cover_predicate(cover, 64));
+        if let (Some(cover), TableKind::Hats) = (&ranges, self.info.kind) {
+            if filters.iter().any(|f| crate::cover::ranges_of(f).is_some()) {
+                prune.extend(cover_predicate(cover, 64));
+            }
         }
         if let Some(pred) = conjunction(prune) {
             let df_schema = DFSchema::try_from(self.schema.as_ref().clone())?;

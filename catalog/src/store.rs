@@ -119,6 +119,7 @@ impl Catalog {
     /// Register the catalogue's stores and tables in a session.
     pub fn register(&self, ctx: &SessionContext) -> Result<()> {
         ctx.register_object_store(self.root.object_store_url().as_ref(), self.root.store());
+        ctx.register_udf(crate::cover::cover_udf());
         for (_, _, scanner) in &self.tables {
             let r = scanner.root();
             ctx.register_object_store(r.object_store_url().as_ref(), r.store());

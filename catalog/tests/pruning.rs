@@ -102,19 +102,39 @@ async fn healpix_range_scan_opens_only_covered_files() {
             "files opened for cone ({ra},{dec},{r})"
         );
 
-        // The same through an explicit cover (the ADQL layer's path).
-        let view = scanner.with_cover(cover.clone());
+        // The same through the cover filter (the ADQL layer's path).
         let ctx2 = datafusion::prelude::SessionContext::new();
         ctx2.register_object_store(root.object_store_url().as_ref(), root.store());
-        ctx2.register_table("cone", Arc::new(view)).unwrap();
+        ctx2.register_udf(astrolake_catalog::cover::cover_udf());
+        ctx2.register_table("cone", Arc::new(scanner.clone()))
+            .unwrap();
+        let bounds = cover
+            .iter()
+            .map(|r| format!("{}, {}", r.start, r.end))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let call = format!("healpix_cover(_healpix_29, [{bounds}])");
         counting.reset();
-        let via_cover = count(&ctx2, &format!("SELECT COUNT(*) FROM cone WHERE {pred}")).await;
+        let via_cover = count(
+            &ctx2,
+            &format!("SELECT COUNT(*) FROM cone WHERE {call} AND ({pred})"),
+        )
+        .await;
         assert_eq!(opened(&counting), expected);
         assert_eq!(via_cover, got);
-        // Without the exact predicate the view returns a superset: whole row
-        // groups of the covered files.
-        let superset = count(&ctx2, "SELECT COUNT(*) FROM cone").await;
-        assert!(superset >= got);
+        // The cover alone opens the same files and keeps exactly its rows.
+        counting.reset();
+        let alone = count(&ctx2, &format!("SELECT COUNT(*) FROM cone WHERE {call}")).await;
+        assert_eq!(opened(&counting), expected);
+        assert_eq!(alone, got);
+        // The same filter built with the DataFrame API.
+        let df = ctx2
+            .table("cone")
+            .await
+            .unwrap()
+            .filter(astrolake_catalog::cover::cover_filter(&cover))
+            .unwrap();
+        assert_eq!(df.count().await.unwrap() as i64, got);
 
         // Brute force: every row's _healpix_29, tested against the cover.
         let all = ctx

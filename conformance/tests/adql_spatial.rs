@@ -45,6 +45,22 @@ async fn collect(adql: &str, tables: &Tables) -> (astrolake_adql::Translated, Ve
     (t, out)
 }
 
+/// A cover reaches the scan: the covered table's Parquet scan carries a
+/// `_healpix_29` range predicate (the provider took the plan's
+/// `healpix_cover` filter), so files, row groups and pages outside it are
+/// never read.
+async fn assert_cover_in_scan(t: &astrolake_adql::Translated, q: &str) {
+    let plan = t.dataframe().create_physical_plan().await.unwrap();
+    let text = datafusion::physical_plan::displayable(plan.as_ref())
+        .indent(false)
+        .to_string();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("DataSourceExec") && l.contains("_healpix_29@")),
+        "{q}: no cover in the scan:\n{text}"
+    );
+}
+
 /// (id, position) of every row of a table.
 async fn all_rows(tables: &Tables, id: &str, table: &str) -> Vec<(i64, V3, f64, f64)> {
     let (_, batches) = collect(&format!("SELECT {id}, ra, dec FROM {table}"), tables).await;
@@ -133,6 +149,7 @@ async fn cones_and_polygons_equal_brute_force() {
             ] {
                 let (t, batches) = collect(&q, &tables).await;
                 assert!(!t.covers.is_empty(), "no cover used: {q}");
+                assert_cover_in_scan(&t, &q).await;
                 let got = ids(&batches);
                 assert_eq!(got.len(), want.len(), "{q}");
                 assert_eq!(got, want, "{q}");
@@ -170,6 +187,7 @@ async fn cones_and_polygons_equal_brute_force() {
         want.sort();
         let (t, batches) = collect(&q, &tables).await;
         assert!(!t.covers.is_empty(), "no cover used: {q}");
+        assert_cover_in_scan(&t, &q).await;
         assert!(!want.is_empty());
         assert_eq!(ids(&batches), want, "{q}");
     }
