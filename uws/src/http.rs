@@ -46,7 +46,7 @@ use futures::{Stream, StreamExt};
 use tokio::io::AsyncReadExt;
 
 use crate::error::{Result, UwsError};
-use crate::job::{find_parameter, format_time, parse_time};
+use crate::job::{find_parameter, format_time, parse_time, Job};
 use crate::manager::{Executor, Uws};
 use crate::phase::Phase;
 use crate::store::ListFilter;
@@ -132,45 +132,118 @@ pub fn configure_with<E: Executor>(
     links: Links,
 ) {
     let base = Base(base_path.trim_end_matches('/').to_string(), links);
+    let mut scope = web::scope("/async")
+        .app_data(web::Data::from(uws))
+        .app_data(web::Data::new(base))
+        .service(web::resource(["", "/"]).get(list::<E>).post(create::<E>))
+        .service(
+            web::resource("/{id}")
+                .get(get_job::<E>)
+                .post(post_job::<E>)
+                .delete(delete_job::<E>),
+        );
+    for field in &FIELDS {
+        let render = field.get;
+        let mut resource = web::resource(format!("/{{id}}/{}", field.segment)).get(
+            move |req: HttpRequest,
+                  path: web::Path<String>,
+                  uws: web::Data<Uws<E>>,
+                  base: web::Data<Base>| get_field(render, req, path, uws, base),
+        );
+        // Without a POST the resource answers it as actix does for any
+        // method it has no route for (405).
+        if let Some(apply) = field.post {
+            resource = resource.post(
+                move |req: HttpRequest,
+                      path: web::Path<String>,
+                      payload: web::Payload,
+                      uws: web::Data<Uws<E>>,
+                      base: web::Data<Base>| {
+                    post_field(apply, req, path, payload, uws, base)
+                },
+            );
+        }
+        scope = scope.service(resource);
+    }
     cfg.service(
-        web::scope("/async")
-            .app_data(web::Data::from(uws))
-            .app_data(web::Data::new(base))
-            .service(web::resource(["", "/"]).get(list::<E>).post(create::<E>))
-            .service(
-                web::resource("/{id}")
-                    .get(get_job::<E>)
-                    .post(post_job::<E>)
-                    .delete(delete_job::<E>),
-            )
-            .service(
-                web::resource("/{id}/phase")
-                    .get(get_phase::<E>)
-                    .post(post_phase::<E>),
-            )
-            .service(
-                web::resource("/{id}/executionduration")
-                    .get(get_duration::<E>)
-                    .post(post_duration::<E>),
-            )
-            .service(
-                web::resource("/{id}/destruction")
-                    .get(get_destruction::<E>)
-                    .post(post_destruction::<E>),
-            )
-            .service(web::resource("/{id}/quote").get(get_quote::<E>))
-            .service(web::resource("/{id}/owner").get(get_owner::<E>))
-            .service(web::resource("/{id}/error").get(get_error::<E>))
-            .service(
-                web::resource("/{id}/parameters")
-                    .get(get_parameters::<E>)
-                    .post(post_parameters::<E>),
-            )
+        scope
             .service(web::resource("/{id}/results").get(get_results::<E>))
             .service(web::resource("/{id}/results/{rid}").get(get_result::<E>))
             .service(web::resource("/{id}/uploads/{name}").get(get_upload::<E>)),
     );
 }
+
+/// How a job field's resource (`/async/{id}/{segment}`) answers a GET.
+#[derive(Clone, Copy)]
+enum Render {
+    /// The value the function gives, as text/plain.
+    Text(fn(&Job) -> String),
+    /// The job's `uws:parameters` document.
+    Parameters,
+    /// The job's detailed error document, or else its error message as
+    /// text/plain; 404 when the job has no error.
+    Error,
+}
+
+/// How a job field's resource applies a POST (then answers 303 to the
+/// job). Uploads are refused, as for every POST to an existing job.
+#[derive(Clone, Copy)]
+enum Apply {
+    /// Only the parameters with this name (ignoring ASCII case; 400 when
+    /// there are none), given to [`Uws::post`].
+    Control(&'static str),
+    /// All the parameters, given to [`Uws::update_parameters`].
+    Parameters,
+}
+
+/// One job field with its own resource.
+struct Field {
+    /// The path segment after `/async/{id}/`.
+    segment: &'static str,
+    /// What a GET answers.
+    get: Render,
+    /// What a POST does; `None`: POST is not allowed (405).
+    post: Option<Apply>,
+}
+
+/// The job fields with their own resources, in the order they are mounted.
+static FIELDS: [Field; 7] = [
+    Field {
+        segment: "phase",
+        get: Render::Text(|job| job.phase.to_string()),
+        post: Some(Apply::Control("PHASE")),
+    },
+    Field {
+        segment: "executionduration",
+        get: Render::Text(|job| job.execution_duration.to_string()),
+        post: Some(Apply::Control("EXECUTIONDURATION")),
+    },
+    Field {
+        segment: "destruction",
+        get: Render::Text(|job| format_time(&job.destruction)),
+        post: Some(Apply::Control("DESTRUCTION")),
+    },
+    Field {
+        segment: "quote",
+        get: Render::Text(|job| job.quote.as_ref().map(format_time).unwrap_or_default()),
+        post: None,
+    },
+    Field {
+        segment: "owner",
+        get: Render::Text(|job| job.owner.clone().unwrap_or_default()),
+        post: None,
+    },
+    Field {
+        segment: "error",
+        get: Render::Error,
+        post: None,
+    },
+    Field {
+        segment: "parameters",
+        get: Render::Parameters,
+        post: Some(Apply::Parameters),
+    },
+];
 
 type Params = Vec<(String, String)>;
 type Uploads = Vec<(String, Bytes)>;
@@ -526,125 +599,39 @@ async fn delete_job<E: Executor>(
     Ok(see_other(&list_url(&req, &base)))
 }
 
-/// POST to a job's sub-resource that takes one control parameter.
-async fn post_one<E: Executor>(
-    req: HttpRequest,
-    id: String,
-    payload: web::Payload,
-    uws: web::Data<Uws<E>>,
-    base: web::Data<Base>,
-    name: &str,
-) -> Result<HttpResponse> {
-    let params = read_post(&req, payload, RequestLimits::of(uws.config())).await?;
-    uws.post(&id, only(params, name)?).await?;
-    Ok(see_other(&job_url(&req, &base, &id)))
-}
-
-async fn get_phase<E: Executor>(
-    path: web::Path<String>,
-    uws: web::Data<Uws<E>>,
-) -> Result<HttpResponse> {
-    Ok(text(uws.get(&path).await?.phase.to_string()))
-}
-
-async fn post_phase<E: Executor>(
+/// GET of a job field's resource, answered as `render` says.
+async fn get_field<E: Executor>(
+    render: Render,
     req: HttpRequest,
     path: web::Path<String>,
-    payload: web::Payload,
     uws: web::Data<Uws<E>>,
     base: web::Data<Base>,
-) -> Result<HttpResponse> {
-    post_one(req, path.into_inner(), payload, uws, base, "PHASE").await
-}
-
-async fn get_duration<E: Executor>(
-    path: web::Path<String>,
-    uws: web::Data<Uws<E>>,
-) -> Result<HttpResponse> {
-    Ok(text(uws.get(&path).await?.execution_duration.to_string()))
-}
-
-async fn post_duration<E: Executor>(
-    req: HttpRequest,
-    path: web::Path<String>,
-    payload: web::Payload,
-    uws: web::Data<Uws<E>>,
-    base: web::Data<Base>,
-) -> Result<HttpResponse> {
-    post_one(
-        req,
-        path.into_inner(),
-        payload,
-        uws,
-        base,
-        "EXECUTIONDURATION",
-    )
-    .await
-}
-
-async fn get_destruction<E: Executor>(
-    path: web::Path<String>,
-    uws: web::Data<Uws<E>>,
-) -> Result<HttpResponse> {
-    Ok(text(format_time(&uws.get(&path).await?.destruction)))
-}
-
-async fn post_destruction<E: Executor>(
-    req: HttpRequest,
-    path: web::Path<String>,
-    payload: web::Payload,
-    uws: web::Data<Uws<E>>,
-    base: web::Data<Base>,
-) -> Result<HttpResponse> {
-    post_one(req, path.into_inner(), payload, uws, base, "DESTRUCTION").await
-}
-
-async fn get_quote<E: Executor>(
-    path: web::Path<String>,
-    uws: web::Data<Uws<E>>,
 ) -> Result<HttpResponse> {
     let job = uws.get(&path).await?;
-    Ok(text(
-        job.quote.as_ref().map(format_time).unwrap_or_default(),
-    ))
-}
-
-async fn get_owner<E: Executor>(
-    path: web::Path<String>,
-    uws: web::Data<Uws<E>>,
-) -> Result<HttpResponse> {
-    Ok(text(uws.get(&path).await?.owner.unwrap_or_default()))
-}
-
-async fn get_error<E: Executor>(
-    path: web::Path<String>,
-    uws: web::Data<Uws<E>>,
-) -> Result<HttpResponse> {
-    let job = uws.get(&path).await?;
-    let Some(error) = &job.error else {
-        return Err(UwsError::NotFound(format!(
-            "job {} has no error (it is {})",
-            job.job_id, job.phase
-        )));
-    };
-    match uws.error_document(&job) {
-        Some((file, mime)) => file_response(file, &mime).await,
-        None => Ok(text(error.message.clone())),
+    match render {
+        Render::Text(value) => Ok(text(value(&job))),
+        Render::Parameters => {
+            let url = job_url(&req, &base, &job.job_id);
+            Ok(xml(xml::parameters_document(&job, &url)))
+        }
+        Render::Error => {
+            let Some(error) = &job.error else {
+                return Err(UwsError::NotFound(format!(
+                    "job {} has no error (it is {})",
+                    job.job_id, job.phase
+                )));
+            };
+            match uws.error_document(&job) {
+                Some((file, mime)) => file_response(file, &mime).await,
+                None => Ok(text(error.message.clone())),
+            }
+        }
     }
 }
 
-async fn get_parameters<E: Executor>(
-    req: HttpRequest,
-    path: web::Path<String>,
-    uws: web::Data<Uws<E>>,
-    base: web::Data<Base>,
-) -> Result<HttpResponse> {
-    let job = uws.get(&path).await?;
-    let url = job_url(&req, &base, &job.job_id);
-    Ok(xml(xml::parameters_document(&job, &url)))
-}
-
-async fn post_parameters<E: Executor>(
+/// POST to a job field's resource, applied as `apply` says; 303 to the job.
+async fn post_field<E: Executor>(
+    apply: Apply,
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
@@ -653,7 +640,14 @@ async fn post_parameters<E: Executor>(
 ) -> Result<HttpResponse> {
     let id = path.into_inner();
     let params = read_post(&req, payload, RequestLimits::of(uws.config())).await?;
-    uws.update_parameters(&id, params).await?;
+    match apply {
+        Apply::Control(name) => {
+            uws.post(&id, only(params, name)?).await?;
+        }
+        Apply::Parameters => {
+            uws.update_parameters(&id, params).await?;
+        }
+    }
     Ok(see_other(&job_url(&req, &base, &id)))
 }
 
