@@ -43,7 +43,7 @@ pub fn dali_error(status: StatusCode, document: &str) -> HttpResponse {
 /// A request body that could not be read, as a DALI error with the status
 /// `/async` gives the same body (413 when too large).
 pub fn body_error(e: &astrolake_uws::UwsError) -> HttpResponse {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = e.status();
     let message = if status.is_server_error() {
         astrolake_tap::error::service_fault(&e.to_string())
     } else {

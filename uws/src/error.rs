@@ -1,5 +1,7 @@
 //! The one error type of the crate, with its HTTP status.
 
+use actix_web::http::StatusCode;
+
 /// Everything that can go wrong with a UWS request or job operation.
 ///
 /// [`UwsError::status`] maps each kind to its HTTP status, in this one place;
@@ -40,13 +42,15 @@ pub enum UwsError {
 
 impl UwsError {
     /// The HTTP status code for this error.
-    pub fn status(&self) -> u16 {
+    pub fn status(&self) -> StatusCode {
         match self {
-            UwsError::NoSuchJob(_) | UwsError::NotFound(_) => 404,
-            UwsError::BadRequest(_) | UwsError::Phase(_) => 400,
-            UwsError::TooLarge(_) => 413,
-            UwsError::Busy(_) => 503,
-            UwsError::Database(_) | UwsError::Io(_) | UwsError::Internal(_) => 500,
+            UwsError::NoSuchJob(_) | UwsError::NotFound(_) => StatusCode::NOT_FOUND,
+            UwsError::BadRequest(_) | UwsError::Phase(_) => StatusCode::BAD_REQUEST,
+            UwsError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            UwsError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            UwsError::Database(_) | UwsError::Io(_) | UwsError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }

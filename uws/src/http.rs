@@ -54,7 +54,7 @@ use crate::xml::{self, XML_MIME};
 
 impl ResponseError for UwsError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -65,7 +65,7 @@ impl ResponseError for UwsError {
         // The service's own faults (the job database, the job files) are
         // logged with their detail; the client gets a reference to the
         // log line, not paths or database text.
-        let body = if self.status() >= 500 {
+        let body = if self.status().is_server_error() {
             let reference = format!(
                 "{:x}",
                 std::time::SystemTime::now()

@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_web::http::StatusCode;
 use astrolake_uws::{
     format_time, xml, ErrorType, Job, ListFilter, Phase, Uws, UwsError, SERVER_STOPPED,
 };
@@ -109,7 +110,10 @@ async fn create_run_complete() {
 
     // Running again, or aborting, a finished job is refused.
     let e = uws.run(&job.job_id).await.unwrap_err();
-    assert!(matches!(e, UwsError::Phase(_)) && e.status() == 400, "{e}");
+    assert!(
+        matches!(e, UwsError::Phase(_)) && e.status() == StatusCode::BAD_REQUEST,
+        "{e}"
+    );
     let e = uws.abort(&job.job_id).await.unwrap_err();
     assert!(matches!(e, UwsError::Phase(_)), "{e}");
     assert_eq!(uws.executor().started.load(Ordering::SeqCst), 1);
@@ -267,7 +271,7 @@ async fn parameter_rules() {
         params(&[("DESTRUCTION", "next week")]),
     ] {
         let e = uws.create(bad.clone(), None, vec![]).await.unwrap_err();
-        assert_eq!(e.status(), 400, "{bad:?}: {e}");
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST, "{bad:?}: {e}");
     }
     assert_eq!(uws.list(ListFilter::default()).await.unwrap().len(), 0);
 
@@ -301,7 +305,7 @@ async fn parameter_rules() {
         .update_parameters(&id, params(&[("PHASE", "RUN")]))
         .await
         .unwrap_err();
-    assert_eq!(e.status(), 400);
+    assert_eq!(e.status(), StatusCode::BAD_REQUEST);
 
     // Durations and destruction are lowered to the maxima.
     assert_eq!(
@@ -331,7 +335,7 @@ async fn parameter_rules() {
         .post(&id, params(&[("QUERY", "c"), ("DESTRUCTION", "garbage")]))
         .await
         .unwrap_err();
-    assert_eq!(e.status(), 400);
+    assert_eq!(e.status(), StatusCode::BAD_REQUEST);
     assert_eq!(uws.get(&id).await.unwrap().parameter("QUERY"), Some("b"));
 
     // Once it ran, parameters and execution duration are fixed.
@@ -346,7 +350,10 @@ async fn parameter_rules() {
         .update_parameters(&id, params(&[("QUERY", "d")]))
         .await
         .unwrap_err();
-    assert!(matches!(e, UwsError::Phase(_)) && e.status() == 400, "{e}");
+    assert!(
+        matches!(e, UwsError::Phase(_)) && e.status() == StatusCode::BAD_REQUEST,
+        "{e}"
+    );
     assert!(e.to_string().contains("PENDING"));
     let e = uws.set_execution_duration(&id, 5).await.unwrap_err();
     assert!(matches!(e, UwsError::Phase(_)), "{e}");
@@ -357,11 +364,11 @@ async fn parameter_rules() {
         later
     );
     let e = uws.set_phase(&id, "SUSPEND").await.unwrap_err();
-    assert_eq!(e.status(), 400);
+    assert_eq!(e.status(), StatusCode::BAD_REQUEST);
     // Unknown ids.
     for bad in ["0123456789abcdef0123456789abcdef", "../../etc", ""] {
         let e = uws.get(bad).await.unwrap_err();
-        assert!(matches!(e, UwsError::NoSuchJob(_)) && e.status() == 404);
+        assert!(matches!(e, UwsError::NoSuchJob(_)) && e.status() == StatusCode::NOT_FOUND);
     }
 }
 
@@ -617,13 +624,19 @@ async fn queue_and_limits() {
         .create(forever.clone(), None, vec![])
         .await
         .unwrap_err();
-    assert!(matches!(e, UwsError::Busy(_)) && e.status() == 503, "{e}");
+    assert!(
+        matches!(e, UwsError::Busy(_)) && e.status() == StatusCode::SERVICE_UNAVAILABLE,
+        "{e}"
+    );
     assert_eq!(small.list(ListFilter::default()).await.unwrap().len(), 2);
     let c = small
         .create(params(&[("MODE", "forever")]), None, vec![])
         .await
         .unwrap();
-    assert_eq!(small.run(&c.job_id).await.unwrap_err().status(), 503);
+    assert_eq!(
+        small.run(&c.job_id).await.unwrap_err().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
     assert_eq!(small.get(&c.job_id).await.unwrap().phase, Phase::Pending);
     // Aborting the executing job starts the queued one.
     small.abort(&a.job_id).await.unwrap();

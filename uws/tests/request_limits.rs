@@ -21,9 +21,7 @@ async fn echo(req: HttpRequest, payload: web::Payload) -> HttpResponse {
         Ok((params, uploads)) => {
             HttpResponse::Ok().body(format!("params={} uploads={}", params.len(), uploads.len()))
         }
-        Err(e) => {
-            HttpResponse::build(StatusCode::from_u16(e.status()).unwrap()).body(e.to_string())
-        }
+        Err(e) => HttpResponse::build(e.status()).body(e.to_string()),
     }
 }
 
