@@ -382,47 +382,9 @@ async fn run_serve(catalog: &str, cfg: &Config) -> Result<()> {
     let root = CatalogRoot::open(catalog)?;
     let memory = cfg.limits.query_memory_bytes();
     let _ = crate::served::QUERY_RUNTIME.set(crate::served::query_runtime(memory)?);
-    let served = crate::served::shared(crate::served::open(cfg, &root).await?);
+    let state = crate::state::AppState::open(cfg, &root).await?;
     let bind = cfg.server.bind.clone();
-    let base = cfg.server.base_path.trim_end_matches('/').to_string();
-    let mut uws_cfg = astrolake_uws::Config::new(cfg.jobs_dir());
-    uws_cfg.default_destruction = std::time::Duration::from_secs(cfg.jobs.default_destruction);
-    uws_cfg.max_destruction = std::time::Duration::from_secs(cfg.jobs.max_destruction);
-    uws_cfg.default_execution_duration = cfg.jobs.default_execution_duration;
-    uws_cfg.max_execution_duration = cfg.jobs.max_execution_duration;
-    uws_cfg.max_running = cfg.jobs.concurrent;
-    uws_cfg.max_request_bytes = cfg.server.max_request_bytes;
-    uws_cfg.max_request_parts = cfg.server.max_request_parts;
-    uws_cfg.max_part_header_bytes = cfg.server.max_part_header_bytes;
-    let executor = crate::jobs::TapExecutor(std::sync::Arc::new(crate::jobs::TapContext {
-        served: served.clone(),
-        limits: cfg.limits.limits(),
-        uploads: cfg.uploads.limits(),
-    }));
-    let uws = astrolake_uws::Uws::open(uws_cfg, executor)
-        .await
-        .with_context(|| format!("opening the job store in {}", cfg.jobs_dir().display()))?;
-    let state = crate::state::AppState {
-        uws,
-        served,
-        config: std::sync::Arc::new(cfg.clone()),
-        limits: cfg.limits.limits(),
-        uploads: cfg.uploads.limits(),
-        links: cfg.server.links(),
-        base_path: base.clone(),
-        retention: crate::site::retention(cfg),
-        execution_duration: crate::site::execution_duration(cfg),
-        oai_path: cfg.registry.oai_path.clone(),
-        catalog_root: root.clone(),
-        up_since: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        request_limits: cfg.server.request_limits(),
-        runtime: tokio::runtime::Handle::current(),
-        sync_slots: crate::state::SyncSlots::new(
-            cfg.limits.sync_slots(),
-            cfg.limits.sync_queue,
-            std::time::Duration::from_secs(cfg.limits.sync_queue_wait),
-        ),
-    };
+    let base = state.base_path.clone();
     eprintln!(
         "limits: {} synchronous queries at once ({} may wait), {} MiB of query memory",
         cfg.limits.sync_slots(),

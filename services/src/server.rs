@@ -13,8 +13,6 @@ use crate::state::AppState;
 /// Serve the registry (OAI-PMH, records) and the catalogue's files at the
 /// server root, and the TAP service under its base path, until stopped.
 pub async fn serve(state: AppState, bind: &str) -> std::io::Result<()> {
-    let base = state.base_path.trim_end_matches('/').to_string();
-    let oai_path = state.oai_path.clone();
     let state = web::Data::from(Arc::new(state));
     HttpServer::new(move || {
         App::new()
@@ -22,18 +20,7 @@ pub async fn serve(state: AppState, bind: &str) -> std::io::Result<()> {
                 header::SERVER,
                 concat!("astrolake/", env!("CARGO_PKG_VERSION")),
             )))
-            .app_data(state.clone())
-            .route(&oai_path, web::get().to(registry::oai))
-            .route(&oai_path, web::post().to(registry::oai))
-            .route("/registry", web::get().to(registry::registry_record))
-            .route(
-                "/registry/{tail:.*}",
-                web::get().to(registry::registry_record),
-            )
-            .route("/admin/import", web::post().to(admin::admin_import))
-            .route("/catalogue/{tail:.*}", web::get().to(files::get))
-            .route("/catalogue/{tail:.*}", web::head().to(files::get))
-            .service(web::scope(&base).configure(|cfg| tap::routes(cfg, &state)))
+            .configure(|cfg| routes(cfg, &state))
     })
     // Responses are written in several pieces (headers, streamed chunks):
     // without TCP_NODELAY, Nagle's algorithm holds the last small piece
@@ -47,4 +34,25 @@ pub async fn serve(state: AppState, bind: &str) -> std::io::Result<()> {
     .bind(bind)?
     .run()
     .await
+}
+
+/// Every route of the server with its state: the registry (OAI-PMH,
+/// records), the catalogue's files and the admin endpoints at the root,
+/// the TAP service under its base path. Tests mount the same in-process
+/// (`actix_web::test::init_service(App::new().configure(...))`).
+pub fn routes(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
+    let base = state.base_path.trim_end_matches('/').to_string();
+    let oai_path = state.oai_path.clone();
+    cfg.app_data(state.clone())
+        .route(&oai_path, web::get().to(registry::oai))
+        .route(&oai_path, web::post().to(registry::oai))
+        .route("/registry", web::get().to(registry::registry_record))
+        .route(
+            "/registry/{tail:.*}",
+            web::get().to(registry::registry_record),
+        )
+        .route("/admin/import", web::post().to(admin::admin_import))
+        .route("/catalogue/{tail:.*}", web::get().to(files::get))
+        .route("/catalogue/{tail:.*}", web::head().to(files::get))
+        .service(web::scope(&base).configure(|cfg| tap::routes(cfg, state)));
 }

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::http::header::{self, ContentType};
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 
+use crate::error::AdminFailure;
 use crate::state::AppState;
 
 /// Whether the request carries `Authorization: Bearer TOKEN` (compared
@@ -26,12 +26,6 @@ fn authorized(req: &HttpRequest, token: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn json(status: StatusCode, value: serde_json::Value) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type(ContentType::json())
-        .body(value.to_string())
-}
-
 /// `POST /admin/import` (operator only, `Authorization: Bearer` the
 /// `[admin] token`): `schema`, `url` and optionally `copy=true`, as for
 /// `astrolake import`; the imported tables are served at once.
@@ -39,7 +33,7 @@ pub async fn admin_import(
     req: HttpRequest,
     body: Bytes,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Result<HttpResponse, AdminFailure> {
     let Some(token) = state
         .config
         .admin
@@ -47,16 +41,10 @@ pub async fn admin_import(
         .as_deref()
         .filter(|t| !t.is_empty())
     else {
-        return json(
-            StatusCode::NOT_FOUND,
-            serde_json::json!({"error": "no admin endpoints: [admin] token is not set"}),
-        );
+        return Err(AdminFailure::Disabled);
     };
     if !authorized(&req, token) {
-        return HttpResponse::Unauthorized()
-            .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
-            .content_type(ContentType::json())
-            .body(serde_json::json!({"error": "a valid bearer token is required"}).to_string());
+        return Err(AdminFailure::Unauthorized);
     }
     let mut params: HashMap<String, String> =
         url::form_urlencoded::parse(req.query_string().as_bytes())
@@ -64,10 +52,9 @@ pub async fn admin_import(
             .collect();
     params.extend(url::form_urlencoded::parse(&body).into_owned());
     let (Some(schema), Some(url)) = (params.get("schema"), params.get("url")) else {
-        return json(
-            StatusCode::BAD_REQUEST,
-            serde_json::json!({"error": "give schema and url (and copy=true to copy the data)"}),
-        );
+        return Err(AdminFailure::BadRequest(
+            "give schema and url (and copy=true to copy the data)",
+        ));
     };
     let request = crate::exchange::ImportRequest {
         schema: schema.clone(),
@@ -84,14 +71,10 @@ pub async fn admin_import(
         .await
     });
     match run.await {
-        Ok(Ok(names)) => json(StatusCode::OK, serde_json::json!({"imported": names})),
-        Ok(Err(e)) => json(
-            StatusCode::BAD_REQUEST,
-            serde_json::json!({"error": format!("{e:#}")}),
-        ),
-        Err(e) => json(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            serde_json::json!({"error": e.to_string()}),
-        ),
+        Ok(Ok(names)) => Ok(HttpResponse::Ok()
+            .content_type(ContentType::json())
+            .body(serde_json::json!({ "imported": names }).to_string())),
+        Ok(Err(e)) => Err(AdminFailure::Import(e)),
+        Err(e) => Err(AdminFailure::Crashed(e.to_string())),
     }
 }

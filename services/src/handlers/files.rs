@@ -10,12 +10,13 @@
 
 use std::ops::Range;
 
-use actix_web::http::header::{self, ContentType};
+use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures::TryStreamExt;
 use object_store::{GetOptions, GetRange, ObjectStoreExt};
 
+use crate::error::FileFailure;
 use crate::state::AppState;
 
 /// One byte range as a client asks for it.
@@ -67,37 +68,6 @@ fn parse_range(v: &str) -> Option<ByteRange> {
     }
 }
 
-fn plain(status: StatusCode, text: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type(ContentType::plaintext())
-        .body(text)
-}
-
-fn not_found(tail: &str) -> HttpResponse {
-    plain(
-        StatusCode::NOT_FOUND,
-        format!("no catalogue file {tail:?}\n"),
-    )
-}
-
-/// 416 with the size, as RFC 9110 asks.
-fn unsatisfiable(size: u64, why: &str) -> HttpResponse {
-    HttpResponse::build(StatusCode::RANGE_NOT_SATISFIABLE)
-        .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
-        .content_type(ContentType::plaintext())
-        .body(format!("{why} (the file has {size} bytes)\n"))
-}
-
-/// A store failure: the detail (local paths included) is logged, the
-/// client is told which file could not be read.
-fn failed(tail: &str, e: &object_store::Error) -> HttpResponse {
-    eprintln!("error: /catalogue/{tail}: {e}");
-    plain(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        format!("reading {tail:?} failed; the operator's log has the reason\n"),
-    )
-}
-
 fn mime(tail: &str) -> &'static str {
     if tail.ends_with(".parquet") || tail.ends_with("_metadata") {
         "application/vnd.apache.parquet"
@@ -115,13 +85,16 @@ fn mime(tail: &str) -> &'static str {
 }
 
 /// GET or HEAD one file of the catalogue.
-pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, FileFailure> {
     let tail = req.match_info().get("tail").unwrap_or("");
     // Only plain relative paths: no empty, `.`, `..` or hidden segments
     // (staging directories of ingests in progress, table versions, locks
     // are hidden).
     if tail.is_empty() || tail.split('/').any(|s| s.is_empty() || s.starts_with('.')) {
-        return not_found(tail);
+        return Err(FileFailure::NotFound(tail.into()));
     }
     // None: the whole file; Some(None): a Range header we do not take
     // (answered like an unsatisfiable one, with the size).
@@ -132,23 +105,27 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let root = &state.catalog_root;
     let path = root.path(tail);
     let store = root.store();
-    let meta = match store.head(&path).await {
-        Ok(m) => m,
-        Err(object_store::Error::NotFound { .. }) => return not_found(tail),
-        Err(e) => return failed(tail, &e),
-    };
+    let meta = store
+        .head(&path)
+        .await
+        .map_err(|e| FileFailure::of(tail, e))?;
     let size = meta.size;
     let span = match asked {
         None => 0..size,
         Some(None) => {
-            return unsatisfiable(
+            return Err(FileFailure::Unsatisfiable {
                 size,
-                "only one range bytes=A-B, bytes=A- or bytes=-N is supported",
-            )
+                why: "only one range bytes=A-B, bytes=A- or bytes=-N is supported",
+            })
         }
         Some(Some(r)) => match r.resolve(size) {
             Some(s) => s,
-            None => return unsatisfiable(size, "the range is outside the file"),
+            None => {
+                return Err(FileFailure::Unsatisfiable {
+                    size,
+                    why: "the range is outside the file",
+                })
+            }
         },
     };
     let mut resp = if asked.is_some() {
@@ -169,13 +146,13 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     resp.content_type(mime(tail));
     let len = span.end - span.start;
     if len == 0 {
-        return resp.finish();
+        return Ok(resp.finish());
     }
     if req.method() == actix_web::http::Method::HEAD {
         // A sized body that is never sent: actix answers a HEAD with its
         // length (an empty body would say 0).
         let nothing = futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>();
-        return resp.no_chunking(len).streaming(nothing);
+        return Ok(resp.no_chunking(len).streaming(nothing));
     }
     // The version HEAD described, or a precondition error if the file was
     // replaced in between (the headers above would be wrong).
@@ -184,17 +161,16 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
         if_match: meta.e_tag.clone(),
         ..Default::default()
     };
-    let r = match store.get_opts(&path, opts).await {
-        Ok(r) => r,
-        Err(object_store::Error::NotFound { .. }) => return not_found(tail),
-        Err(e) => return failed(tail, &e),
-    };
+    let r = store
+        .get_opts(&path, opts)
+        .await
+        .map_err(|e| FileFailure::of(tail, e))?;
     let what = tail.to_string();
     let body = r.into_stream().map_err(move |e| {
         eprintln!("error: /catalogue/{what}: {e}");
         std::io::Error::other("the file could not be read to the end")
     });
-    resp.no_chunking(len).streaming(body)
+    Ok(resp.no_chunking(len).streaming(body))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 
 use super::xml;
+use crate::error::RegistryFailure;
 use crate::state::AppState;
 
 /// OAI-PMH 2.0 (GET with a query string, POST with a urlencoded body).
@@ -28,7 +29,10 @@ pub async fn oai(req: HttpRequest, body: Bytes, state: web::Data<AppState>) -> H
 /// `/registry`: the identifiers of the records, one per line, with the URL
 /// of each; `/registry/PATH`: the record `ivo://AUTHORITY/PATH` as a
 /// VOResource document (404 when unknown, 410 when deleted).
-pub async fn registry_record(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn registry_record(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, RegistryFailure> {
     let served = state.served();
     let reg = &served.registry;
     let tail = req.match_info().get("tail").unwrap_or("").trim_matches('/');
@@ -48,9 +52,9 @@ pub async fn registry_record(req: HttpRequest, state: web::Data<AppState>) -> Ht
                 p.identifier, p.updated
             ));
         }
-        return HttpResponse::Ok()
+        return Ok(HttpResponse::Ok()
             .content_type(ContentType::plaintext())
-            .body(out);
+            .body(out));
     }
     let id = if tail == "authority" {
         format!("ivo://{authority}")
@@ -59,15 +63,12 @@ pub async fn registry_record(req: HttpRequest, state: web::Data<AppState>) -> Ht
     };
     match reg.get(&id) {
         Some(p) => match &p.resource {
-            Some(r) if !p.deleted => xml(r.to_document(p.dates())),
-            _ => HttpResponse::Gone()
-                .content_type(ContentType::plaintext())
-                .body(format!("{id} was removed on {}\n", p.updated)),
+            Some(r) if !p.deleted => Ok(xml(r.to_document(p.dates()))),
+            _ => Err(RegistryFailure::Removed {
+                id,
+                updated: p.updated.to_string(),
+            }),
         },
-        None => HttpResponse::NotFound()
-            .content_type(ContentType::plaintext())
-            .body(format!(
-                "no record {id}: /registry lists the records of this site\n"
-            )),
+        None => Err(RegistryFailure::NoRecord(id)),
     }
 }

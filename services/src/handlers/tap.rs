@@ -5,14 +5,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use actix_web::http::header::ContentType;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use astrolake_tap::error::TapError;
 use bytes::Bytes;
 use futures::StreamExt;
 
 use super::xml;
-use crate::error::{body_error, busy, error_response};
+use crate::error::{body_error, busy, TapFailure, VosiFailure};
 use crate::state::AppState;
 
 /// `/sync`: read the request (as `/async` does), check the parameters,
@@ -29,7 +28,7 @@ pub async fn sync(
         };
     let r = match astrolake_tap::params::parse(&params) {
         Ok(r) => r,
-        Err(e) => return error_response(&TapError::Param(e)),
+        Err(e) => return TapFailure(TapError::Param(e)).error_response(),
     };
     let Some(slot) = state.sync_slots.acquire().await else {
         return busy();
@@ -53,7 +52,7 @@ pub async fn sync(
                 let _held = &slot;
                 chunk
             })),
-        Err(e) => error_response(&e),
+        Err(e) => TapFailure(e).error_response(),
     }
 }
 
@@ -82,14 +81,13 @@ pub async fn tables(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
 }
 
 /// `/tables/{schema.table}` (VOSI), 404 for an unknown table.
-pub async fn table(path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+pub async fn table(
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, VosiFailure> {
     let served = state.served();
-    match astrolake_vosi::find_table(&served.table_docs, &path) {
-        Ok(t) => xml(astrolake_vosi::table(t)),
-        Err(e) => HttpResponse::NotFound()
-            .content_type(ContentType::plaintext())
-            .body(e.to_string()),
-    }
+    let t = astrolake_vosi::find_table(&served.table_docs, &path)?;
+    Ok(xml(astrolake_vosi::table(t)))
 }
 
 /// `/examples` (DALI).
