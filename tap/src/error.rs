@@ -50,6 +50,7 @@ impl TapError {
     /// Whose fault the error is.
     pub fn blame(&self) -> Blame {
         match self {
+            TapError::Upload(e) if e.is_service_fault() => Blame::Service,
             TapError::Param(_) | TapError::Upload(_) => Blame::Client,
             TapError::Query(e) if e.is_user_error() => Blame::Client,
             TapError::Query(_) | TapError::Internal(_) => Blame::Service,

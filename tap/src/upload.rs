@@ -139,7 +139,7 @@ impl UploadLimits {
         };
         let now = Instant::now();
         if now >= deadline {
-            return Err(UploadError(format!(
+            return Err(UploadError::Client(format!(
                 "UPLOAD {name}: the request's time limit passed while {doing}"
             )));
         }
@@ -147,10 +147,32 @@ impl UploadLimits {
     }
 }
 
-/// Why an upload failed (HTTP 400).
+/// Why an upload failed, and whose fault it is.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{0}")]
-pub struct UploadError(pub String);
+pub enum UploadError {
+    /// The request's: the UPLOAD parameter, a table that cannot be read,
+    /// a URL that is refused or cannot be fetched, a limit passed (HTTP
+    /// 400 with the message).
+    #[error("{0}")]
+    Client(String),
+    /// The service's: its temporary files, a reader that panicked, an
+    /// HTTP client it cannot build (HTTP 500, the message logged).
+    #[error("{0}")]
+    Service(String),
+}
+
+impl UploadError {
+    /// The message, whoever's fault it is.
+    pub fn message(&self) -> &str {
+        match self {
+            UploadError::Client(m) | UploadError::Service(m) => m,
+        }
+    }
+    /// Whether the service, not the request, failed.
+    pub fn is_service_fault(&self) -> bool {
+        matches!(self, UploadError::Service(_))
+    }
+}
 
 /// One `name,uri` pair of the UPLOAD parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,7 +196,7 @@ pub fn parse_spec(upload: &str) -> Result<Vec<UploadSpec>, UploadError> {
     let mut out: Vec<UploadSpec> = Vec::new();
     for item in upload.split(';').map(str::trim).filter(|s| !s.is_empty()) {
         let (name, uri) = item.split_once(',').ok_or_else(|| {
-            UploadError(format!(
+            UploadError::Client(format!(
                 "UPLOAD={item} has no URI; write UPLOAD=name,param:part or UPLOAD=name,https://..."
             ))
         })?;
@@ -182,19 +204,21 @@ pub fn parse_spec(upload: &str) -> Result<Vec<UploadSpec>, UploadError> {
         let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid_name {
-            return Err(UploadError(format!(
+            return Err(UploadError::Client(format!(
                 "UPLOAD table name {name:?} is not an ADQL identifier (a letter, then letters, digits or _)"
             )));
         }
         if out.iter().any(|s| s.name.eq_ignore_ascii_case(name)) {
-            return Err(UploadError(format!("UPLOAD names the table {name} twice")));
+            return Err(UploadError::Client(format!(
+                "UPLOAD names the table {name} twice"
+            )));
         }
         let lower = uri.to_ascii_lowercase();
         let ok = (lower.starts_with("param:") && uri.len() > 6)
             || lower.starts_with("http://")
             || lower.starts_with("https://");
         if !ok {
-            return Err(UploadError(format!(
+            return Err(UploadError::Client(format!(
                 "UPLOAD {name}: {uri:?} is not supported; use param:PART (a part of a multipart request) or an http(s) URL"
             )));
         }
@@ -222,16 +246,17 @@ pub async fn fetch(
     let name = &spec.name;
     let bytes = if let Some(part) = spec.part() {
         parts.get(part).cloned().ok_or_else(|| {
-            UploadError(format!(
+            UploadError::Client(format!(
                 "UPLOAD {name} names param:{part}, but the request has no part called {part}; \
                  send the table as a multipart/form-data part with that name"
             ))
         })?
     } else {
-        let url = url::Url::parse(&spec.uri)
-            .map_err(|e| UploadError(format!("UPLOAD {name}: bad URL {}: {e}", spec.uri)))?;
+        let url = url::Url::parse(&spec.uri).map_err(|e| {
+            UploadError::Client(format!("UPLOAD {name}: bad URL {}: {e}", spec.uri))
+        })?;
         if !host_allowed(&url, &limits.allowed_hosts) {
-            return Err(UploadError(format!(
+            return Err(UploadError::Client(format!(
                 "UPLOAD {name}: this service does not fetch tables from {}; \
                  upload the table inline (param:) or ask the operator to allow the host",
                 url.host_str().unwrap_or("")
@@ -247,7 +272,7 @@ pub async fn fetch(
 }
 
 fn too_big(name: &str, max: u64) -> UploadError {
-    UploadError(format!(
+    UploadError::Client(format!(
         "UPLOAD {name} is larger than this service's upload limit of {max} bytes"
     ))
 }
@@ -267,20 +292,20 @@ async fn fetch_url(
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .build()
-        .map_err(|e| UploadError(format!("UPLOAD {name}: {e}")))?;
+        .map_err(|e| UploadError::Service(format!("UPLOAD {name}: {e}")))?;
     let failed = |e: reqwest::Error| {
         if e.is_timeout() {
-            UploadError(format!(
+            UploadError::Client(format!(
                 "UPLOAD {name}: fetching {url} took longer than this service allows ({} s)",
                 timeout.as_secs_f64().ceil()
             ))
         } else {
-            UploadError(format!("UPLOAD {name}: cannot fetch {url}: {e}"))
+            UploadError::Client(format!("UPLOAD {name}: cannot fetch {url}: {e}"))
         }
     };
     let resp = client.get(url.clone()).send().await.map_err(failed)?;
     if !resp.status().is_success() {
-        return Err(UploadError(format!(
+        return Err(UploadError::Client(format!(
             "UPLOAD {name}: fetching {url} gave HTTP {}",
             resp.status()
         )));
@@ -295,7 +320,7 @@ async fn fetch_url(
             if e.is_timeout() {
                 failed(e)
             } else {
-                UploadError(format!("UPLOAD {name}: reading {url}: {e}"))
+                UploadError::Client(format!("UPLOAD {name}: reading {url}: {e}"))
             }
         })?;
         if (out.len() + chunk.len()) as u64 > max {
@@ -350,16 +375,18 @@ fn load_counted(
     bytes: &[u8],
     limits: &UploadLimits,
 ) -> Result<(TableEntry, u64), UploadError> {
-    let err = |m: String| UploadError(format!("UPLOAD {name}: {m}"));
+    let err = |m: String| UploadError::Client(format!("UPLOAD {name}: {m}"));
+    let ours =
+        |e: std::io::Error| UploadError::Service(format!("UPLOAD {name}: temporary file: {e}"));
     // The readers tell VOTable, ECSV and Parquet from the content; anything
     // else is read as CSV.
     let mut file = tempfile::Builder::new()
         .prefix("upload-")
         .suffix(".csv")
         .tempfile()
-        .map_err(|e| err(e.to_string()))?;
-    file.write_all(bytes).map_err(|e| err(e.to_string()))?;
-    file.flush().map_err(|e| err(e.to_string()))?;
+        .map_err(ours)?;
+    file.write_all(bytes).map_err(ours)?;
+    file.flush().map_err(ours)?;
     // Clients upload tables, never the built-in binary formats (a CSV whose
     // first column is called GDR3... is still CSV).
     let format = match detect_format(file.path()) {
@@ -442,7 +469,7 @@ pub async fn attach_uploads(
     };
     let specs = parse_spec(upload)?;
     if specs.len() > limits.max_uploads {
-        return Err(UploadError(format!(
+        return Err(UploadError::Client(format!(
             "UPLOAD names {} tables, more than this service's limit of {} uploads per request",
             specs.len(),
             limits.max_uploads
@@ -460,7 +487,9 @@ pub async fn attach_uploads(
         };
         let (entry, used) = tokio::task::spawn_blocking(move || load_counted(&name, &bytes, &mine))
             .await
-            .map_err(|e| UploadError(format!("UPLOAD {}: {e}", spec.name)))??;
+            .map_err(|e| {
+                UploadError::Service(format!("UPLOAD {}: reading it failed: {e}", spec.name))
+            })??;
         memory_left = memory_left.saturating_sub(used);
         out.add(entry);
     }
@@ -477,18 +506,18 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].part(), Some("a"));
         assert_eq!(s[1].name, "t2");
-        assert!(parse_spec("t1").unwrap_err().0.contains("no URI"));
+        assert!(parse_spec("t1").unwrap_err().message().contains("no URI"));
         assert!(parse_spec("1t,param:a")
             .unwrap_err()
-            .0
+            .message()
             .contains("identifier"));
         assert!(parse_spec("t,param:a;T,param:b")
             .unwrap_err()
-            .0
+            .message()
             .contains("twice"));
         assert!(parse_spec("t,file:///etc/passwd")
             .unwrap_err()
-            .0
+            .message()
             .contains("not supported"));
     }
 
@@ -548,7 +577,7 @@ mod tests {
         let e = with_uploads(&Tables::new(), Some("mine,param:c"), &parts, &small)
             .await
             .unwrap_err();
-        assert!(e.0.contains("1 rows"), "{e}");
+        assert!(e.message().contains("1 rows"), "{e}");
         let tiny = UploadLimits {
             max_bytes: 10,
             ..UploadLimits::default()
@@ -556,11 +585,11 @@ mod tests {
         let e = with_uploads(&Tables::new(), Some("mine,param:c"), &parts, &tiny)
             .await
             .unwrap_err();
-        assert!(e.0.contains("10 bytes"), "{e}");
+        assert!(e.message().contains("10 bytes"), "{e}");
         let e = with_uploads(&Tables::new(), Some("mine,param:zz"), &parts, &limits)
             .await
             .unwrap_err();
-        assert!(e.0.contains("no part called zz"), "{e}");
+        assert!(e.message().contains("no part called zz"), "{e}");
         let e = with_uploads(
             &Tables::new(),
             Some("x,http://169.254.169.254/latest"),
@@ -569,6 +598,6 @@ mod tests {
         )
         .await
         .unwrap_err();
-        assert!(e.0.contains("does not fetch"), "{e}");
+        assert!(e.message().contains("does not fetch"), "{e}");
     }
 }

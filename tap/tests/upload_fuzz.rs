@@ -106,7 +106,7 @@ fn generated_upload_documents_load_or_fail_cleanly() {
                 )
                 .await
                 .map(|_| ())
-                .map_err(|e| e.0)
+                .map_err(|e| e.message().to_string())
             });
             match task.await {
                 Ok(Ok(())) => out.loaded += 1,

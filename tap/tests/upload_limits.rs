@@ -38,7 +38,7 @@ async fn arraysize_bomb() {
     assert!(doc.len() < 300);
     let e = upload(doc, &limits).await.unwrap_err();
     assert_eq!(
-        e.0,
+        e.message(),
         "UPLOAD t: column x declares arraysize 2147483647, more than this service's limit of \
          1000000 elements per cell (uploads.max_array_elements)"
     );
@@ -48,7 +48,7 @@ async fn arraysize_bomb() {
     );
     let e = upload(doc, &limits).await.unwrap_err();
     assert_eq!(
-        e.0,
+        e.message(),
         "UPLOAD t: column img declares arraysize 100000x100000 (10000000000 elements), more \
          than this service's limit of 1000000 elements per cell (uploads.max_array_elements)"
     );
@@ -61,7 +61,7 @@ async fn arraysize_bomb() {
     );
     let e = upload(doc, &limits).await.unwrap_err();
     assert_eq!(
-        e.0,
+        e.message(),
         "UPLOAD t: row 1: column v: a variable-length array of 2147483647 elements, more than \
          this service's limit of 1000000 elements per cell (uploads.max_array_elements)"
     );
@@ -75,7 +75,8 @@ async fn arraysize_bomb() {
     );
     let e = upload(doc, &tight).await.unwrap_err();
     assert!(
-        e.0.ends_with("limit of 10 elements per cell (uploads.max_array_elements)"),
+        e.message()
+            .ends_with("limit of 10 elements per cell (uploads.max_array_elements)"),
         "{e}"
     );
 }
@@ -95,7 +96,7 @@ async fn yaml_alias_bomb() {
         .await
         .unwrap_err();
     assert!(
-        e.0.starts_with(
+        e.message().starts_with(
             "UPLOAD t: ECSV header: YAML anchors and aliases (&name, *name) are not accepted"
         ),
         "{e}"
@@ -113,7 +114,7 @@ async fn gzip_bomb() {
     };
     let e = upload(bomb.clone(), &limits).await.unwrap_err();
     assert_eq!(
-        e.0,
+        e.message(),
         "UPLOAD t: the input is too large once decompressed, more than this service's limit of \
          1048576 bytes once decompressed (uploads.max_decompressed_bytes)"
     );
@@ -142,7 +143,7 @@ async fn wide_rows_huge_cells_and_headers() {
         .await
         .unwrap_err();
     assert_eq!(
-        e.0,
+        e.message(),
         "UPLOAD t: line 1: the column-name line has 1001 columns, more than this service's \
          limit of 1000 columns (uploads.max_columns)"
     );
@@ -155,7 +156,7 @@ async fn wide_rows_huge_cells_and_headers() {
         .await
         .unwrap_err();
     assert_eq!(
-        e.0,
+        e.message(),
         "UPLOAD t: line 3: column a: a value of 500 bytes, more than this service's limit of \
          100 bytes per value (uploads.max_cell_bytes)"
     );
@@ -166,8 +167,8 @@ async fn wide_rows_huge_cells_and_headers() {
     .await
     .unwrap_err();
     assert!(
-        e.0.starts_with("UPLOAD t: line 2: the row")
-            && e.0
+        e.message().starts_with("UPLOAD t: line 2: the row")
+            && e.message()
                 .ends_with("limit of 1000 bytes per row (uploads.max_row_bytes)"),
         "{e}"
     );
@@ -184,8 +185,8 @@ async fn wide_rows_huge_cells_and_headers() {
     };
     let e = upload(doc, &small_header).await.unwrap_err();
     assert!(
-        e.0.starts_with("UPLOAD t: the VOTable header")
-            && e.0.ends_with(
+        e.message().starts_with("UPLOAD t: the VOTable header")
+            && e.message().ends_with(
                 "more than this service's limit of 500 bytes of header (uploads.max_header_bytes)"
             ),
         "{e}"
@@ -206,7 +207,7 @@ async fn too_many_uploads_and_memory_of_all_uploads() {
     .await
     .unwrap_err();
     assert_eq!(
-        e.0,
+        e.message(),
         "UPLOAD names 11 tables, more than this service's limit of 10 uploads per request"
     );
     let ok = with_uploads(
@@ -233,7 +234,7 @@ async fn too_many_uploads_and_memory_of_all_uploads() {
         async move {
             with_uploads(&Tables::new(), Some("t,param:p"), &parts, &limits)
                 .await
-                .map_err(|e| e.0)
+                .map_err(|e| e.message().to_string())
         }
     };
     let e = fits(1000).await.unwrap_err();
@@ -260,7 +261,8 @@ async fn too_many_uploads_and_memory_of_all_uploads() {
         .await
         .unwrap_err();
     assert!(
-        e.0.starts_with("UPLOAD u: the uploaded tables take more than this service's limit of"),
+        e.message()
+            .starts_with("UPLOAD u: the uploaded tables take more than this service's limit of"),
         "{e}"
     );
 }
@@ -273,12 +275,12 @@ async fn deadline() {
     };
     let e = upload(b"a\n1\n".to_vec(), &past).await.unwrap_err();
     assert_eq!(
-        e.0,
+        e.message(),
         "UPLOAD t: the request's time limit passed while fetching the table"
     );
     let e = load("t", b"a\n1\n", &past).unwrap_err();
     assert_eq!(
-        e.0,
+        e.message(),
         "UPLOAD t: the request's time limit passed while reading the table"
     );
     let future = UploadLimits {
@@ -295,10 +297,13 @@ async fn errors_name_no_temporary_file_and_gdr3_is_csv() {
         .await
         .unwrap_err();
     assert_eq!(
-        e.0,
+        e.message(),
         "UPLOAD t: line 7: column a: cannot parse \"x\" as long (ECSV datatype int64)"
     );
-    assert!(!e.0.contains("/tmp") && !e.0.contains("upload-"), "{e}");
+    assert!(
+        !e.message().contains("/tmp") && !e.message().contains("upload-"),
+        "{e}"
+    );
     // A CSV whose first column is called GDR3... is not the Gaia binary.
     let t = upload(b"GDR3_id,ra\n1,2.5\n".to_vec(), &UploadLimits::default())
         .await
