@@ -16,11 +16,19 @@
 //! SELECT ...                  message must contain
 //! ----
 //! unknown column
+//!
+//! plan NAME                   ADQL lines, then ---- and the spatial plan:
+//! SELECT ...                  one line per HEALPix cover given to a table
+//! ----                        (`cover TABLE RANGES ranges`), per
+//! cover gaia.hip2 12 ranges   positional join (`positional join order N
+//!                             radius R`), and `scan TABLE pruned` for each
+//!                             Parquet scan whose reader got `_healpix_29`
+//!                             ranges; `no spatial planning` when none
 //! ```
 //!
 //! `ASTROLAKE_REGENERATE=1 cargo test -p astrolake-conformance --test
-//! adql_cases` rewrites the expected results of `query` cases from what the
-//! engine returns now (review the diff before committing it).
+//! adql_cases` rewrites the expected results of `query` and `plan` cases
+//! from what the engine does now (review the diff before committing it).
 
 mod common;
 
@@ -37,6 +45,7 @@ use futures::StreamExt;
 enum Kind {
     Query,
     Error,
+    Plan,
 }
 
 #[derive(Debug)]
@@ -70,8 +79,13 @@ fn parse_file(text: &str) -> Vec<Case> {
             (Kind::Query, n)
         } else if let Some(n) = l.strip_prefix("error ") {
             (Kind::Error, n)
+        } else if let Some(n) = l.strip_prefix("plan ") {
+            (Kind::Plan, n)
         } else {
-            panic!("line {}: expected query, error or catalog: {l}", i + 1);
+            panic!(
+                "line {}: expected query, error, plan or catalog: {l}",
+                i + 1
+            );
         };
         let line = i + 1;
         i += 1;
@@ -172,6 +186,59 @@ async fn run(adql: &str, tables: &Tables) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// The spatial plan of a query, as `plan` cases write it.
+async fn spatial_plan(adql: &str, tables: &Tables) -> Result<Vec<String>, String> {
+    let t = astrolake_adql::plan(adql, tables)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut out: Vec<String> = t
+        .covers
+        .iter()
+        .map(|(table, n)| format!("cover {table} {n} ranges"))
+        .collect();
+    out.extend(
+        t.positional_joins
+            .iter()
+            .map(|(order, r)| format!("positional join order {order} radius {r}")),
+    );
+    let physical = t
+        .dataframe()
+        .create_physical_plan()
+        .await
+        .map_err(|e| e.to_string())?;
+    let text = datafusion::physical_plan::displayable(physical.as_ref())
+        .indent(false)
+        .to_string();
+    for l in text.lines().filter(|l| l.contains("DataSourceExec")) {
+        if !l.contains("_healpix_29@") {
+            continue;
+        }
+        // The table: the directory above `dataset/` of its first file
+        // (`.../SCHEMA/TABLE/` or a version's `.../SCHEMA/.versions/TABLE.<id>/`).
+        let table = l
+            .split("dataset/")
+            .next()
+            .and_then(|p| {
+                let dirs: Vec<&str> = p
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .filter(|d| *d != ".versions")
+                    .take(2)
+                    .collect();
+                match dirs.as_slice() {
+                    [t, s] => Some(format!("{s}.{}", t.split('.').next().unwrap_or(t))),
+                    _ => None,
+                }
+            })
+            .unwrap_or_else(|| "?".into());
+        out.push(format!("scan {table} pruned"));
+    }
+    if out.is_empty() {
+        out.push("no spatial planning".into());
+    }
+    Ok(out)
+}
+
 fn render(cases: &[Case], actual: &[Option<Vec<String>>], original: &str) -> String {
     // Rewrite each query case's expected block, keep everything else.
     let lines: Vec<&str> = original.lines().collect();
@@ -248,10 +315,13 @@ async fn adql_corpus_of_our_own() {
                 "synth" => &synth,
                 other => panic!("{}:{}: unknown catalog {other}", f.display(), c.line),
             };
-            let got = run(&c.adql, tables).await;
+            let got = match c.kind {
+                Kind::Plan => spatial_plan(&c.adql, tables).await,
+                _ => run(&c.adql, tables).await,
+            };
             let at = format!("{}:{} ({})", rel(f), c.line, c.name);
             match (&c.kind, got) {
-                (Kind::Query, Ok(rows)) => {
+                (Kind::Query | Kind::Plan, Ok(rows)) => {
                     if rows != c.expected && !regenerate {
                         failures.push(format!(
                             "{at}: expected\n  {}\ngot\n  {}",
@@ -261,7 +331,7 @@ async fn adql_corpus_of_our_own() {
                     }
                     actual.push(Some(rows));
                 }
-                (Kind::Query, Err(e)) => {
+                (Kind::Query | Kind::Plan, Err(e)) => {
                     failures.push(format!("{at}: failed: {e}"));
                     actual.push(None);
                 }
