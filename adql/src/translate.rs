@@ -17,7 +17,7 @@
 //!    for `a`'s row, the cells overlapping the circle for `b`'s row), so it
 //!    never becomes a cross product. The exact predicate always stays.
 //!    What the passes add is built as syntax-tree nodes
-//!    ([`crate::sql_ast`]), never as SQL text, so the resulting logical plan
+//!    (the `sql_ast` module), never as SQL text, so the resulting logical plan
 //!    is an ordinary DataFusion plan (serialisable with its UDFs).
 //! 3. **functions**: ADQL functions become DataFusion functions and the
 //!    geometry UDFs of [`crate::udf`]; identifiers take the stored case;
