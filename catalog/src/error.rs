@@ -115,3 +115,9 @@ impl From<CatalogError> for DataFusionError {
         }
     }
 }
+
+impl From<astrolake_vo::MetadataError> for CatalogError {
+    fn from(e: astrolake_vo::MetadataError) -> Self {
+        CatalogError::Metadata(e.0)
+    }
+}

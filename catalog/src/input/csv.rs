@@ -247,7 +247,8 @@ impl CsvSource {
                             &f.name,
                             &file,
                             names.iter().map(String::as_str),
-                        ));
+                        )
+                        .into());
                     }
                 }
                 names.iter().map(|n| d.field(n).cloned()).collect()
@@ -260,12 +261,9 @@ impl CsvSource {
         for (i, d) in declared.iter().enumerate() {
             kinds.push(match (d, &header) {
                 (Some(fm), _) => {
-                    let dt = fm.arrow_type().map_err(|e| match e {
-                        CatalogError::Metadata(m) => {
-                            CatalogError::Metadata(format!("--metadata: {m}"))
-                        }
-                        other => other,
-                    })?;
+                    let dt = fm
+                        .arrow_type()
+                        .map_err(|e| CatalogError::Metadata(format!("--metadata: {e}")))?;
                     Some((Kind::from_arrow(&dt), Origin::Declared))
                 }
                 (None, Some(h)) => {

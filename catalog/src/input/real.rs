@@ -58,7 +58,7 @@ fn schema_of(
 /// Overlay declared metadata (`--metadata`) onto built-in column metadata.
 fn overlay(meta: &mut TableMeta, opts: &ReadOptions, file: &str) -> Result<()> {
     match &opts.declared {
-        Some(d) => meta.apply_declared(d, file),
+        Some(d) => Ok(meta.apply_declared(d, file)?),
         None => Ok(()),
     }
 }

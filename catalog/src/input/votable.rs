@@ -194,7 +194,7 @@ impl VOTableSource {
                 .unwrap_or(e)
         };
         let (mut meta, end) = read_table_header(&mut reader, &mut buf)
-            .map_err(|e| limit_err(&reader, in_file(&name, e)))?;
+            .map_err(|e| limit_err(&reader, in_file(&name, e.into())))?;
         if meta.fields.is_empty() {
             return Err(CatalogError::format(
                 &name,
@@ -1115,10 +1115,7 @@ macro_rules! dispatch {
 
 impl Column {
     fn new(f: &FieldMeta, binary: bool) -> std::result::Result<Column, String> {
-        let data_type = f.arrow_type().map_err(|e| match e {
-            CatalogError::Metadata(m) => m,
-            other => other.to_string(),
-        })?;
+        let data_type = f.arrow_type().map_err(|e| e.0)?;
         let bin = parse_arraysize(f.arraysize.as_deref())
             .map_err(|m| format!("FIELD {:?}: {m}", f.name))?;
         let shape = match &data_type {

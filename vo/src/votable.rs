@@ -6,8 +6,8 @@
 //! VOTable 1.1–1.5 document, with or without namespaces, prefixes or DATA.
 //!
 //! All XML is read and written with quick-xml, which does the escaping. The
-//! streaming header parser here is shared with the data reader
-//! ([`super::reader`]), which continues from where the header ends.
+//! streaming header parser here is shared with the store's VOTable data
+//! reader, which continues from where the header ends.
 
 use std::io::BufRead;
 
@@ -18,8 +18,8 @@ use quick_xml::{Reader, Writer, XmlVersion};
 
 use std::borrow::Cow;
 
-use super::{FieldMeta, TableMeta};
-use crate::error::{CatalogError, Result};
+use crate::error::{MetadataError, Result};
+use crate::field::{FieldMeta, TableMeta};
 
 /// The VOTable namespace (unchanged since VOTable 1.3).
 pub const VOTABLE_NAMESPACE: &str = "http://www.ivoa.net/xml/VOTable/v1.3";
@@ -50,7 +50,7 @@ impl TableMeta {
     /// DATA, PARAM, GROUP, INFO, LINK, COOSYS and TIMESYS. Leading and
     /// trailing whitespace of DESCRIPTION text is trimmed.
     ///
-    /// Errors are [`CatalogError::Metadata`]: malformed XML (with the byte
+    /// Errors are [`MetadataError`]: malformed XML (with the byte
     /// offset), a document without TABLE, a FIELD without name or datatype.
     pub fn from_votable(xml: &str) -> Result<TableMeta> {
         let mut reader = Reader::from_reader(xml.as_bytes());
@@ -126,7 +126,7 @@ fn write_field<W: std::io::Write>(w: &mut Writer<W>, f: &FieldMeta) -> std::io::
 
 /// Where [`read_table_header`] stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum HeaderEnd {
+pub enum HeaderEnd {
     /// Just after the start tag `<DATA>` of the first TABLE: the reader is
     /// positioned at the DATA element's content.
     Data,
@@ -136,7 +136,7 @@ pub(crate) enum HeaderEnd {
 }
 
 /// A malformed-XML message with the byte offset of the problem.
-pub(crate) fn xml_error<R>(reader: &Reader<R>, e: &quick_xml::Error) -> String {
+pub fn xml_error<R>(reader: &Reader<R>, e: &quick_xml::Error) -> String {
     format!("malformed XML at byte {}: {e}", reader.error_position())
 }
 
@@ -209,7 +209,7 @@ pub fn push_reference<R>(
 /// to and including its end tag, appending it (unescaped, with CDATA) to
 /// `out`. Text inside nested elements is included; comments and processing
 /// instructions are skipped.
-pub(crate) fn read_text_into<R: BufRead>(
+pub fn read_text_into<R: BufRead>(
     reader: &mut Reader<R>,
     buf: &mut Vec<u8>,
     out: &mut String,
@@ -256,12 +256,12 @@ fn field_from_attributes<R>(
     e: &BytesStart<'_>,
     index: usize,
 ) -> Result<FieldMeta> {
-    let get = |k: &str| attribute(reader, e, k).map_err(CatalogError::Metadata);
+    let get = |k: &str| attribute(reader, e, k).map_err(MetadataError);
     let name = get("name")?.filter(|n| !n.trim().is_empty());
     let name = match name {
         Some(n) => n,
         None => {
-            return Err(CatalogError::Metadata(format!(
+            return Err(MetadataError(format!(
                 "FIELD #{index} has no name attribute (every FIELD needs a name)"
             )))
         }
@@ -269,7 +269,7 @@ fn field_from_attributes<R>(
     let datatype = match get("datatype")?.filter(|d| !d.trim().is_empty()) {
         Some(d) => d.trim().to_string(),
         None => {
-            return Err(CatalogError::Metadata(format!(
+            return Err(MetadataError(format!(
                 "FIELD #{index} ({name:?}) has no datatype attribute (every FIELD needs one)"
             )))
         }
@@ -294,12 +294,12 @@ fn field_from_attributes<R>(
 ///
 /// Returns the TABLE's metadata and where the reader stopped: just inside
 /// `<DATA>` ([`HeaderEnd::Data`]), or after a TABLE without rows. Errors are
-/// [`CatalogError::Metadata`].
-pub(crate) fn read_table_header<R: BufRead>(
+/// [`MetadataError`].
+pub fn read_table_header<R: BufRead>(
     reader: &mut Reader<R>,
     buf: &mut Vec<u8>,
 ) -> Result<(TableMeta, HeaderEnd)> {
-    let meta_err = CatalogError::Metadata;
+    let meta_err = MetadataError;
     // Local names of the open elements.
     let mut stack: Vec<String> = Vec::new();
     // Depth of the first TABLE in `stack` (its index + 1) once inside it.
@@ -673,7 +673,7 @@ mod tests {
     fn errors() {
         let e = TableMeta::from_votable("<VOTABLE><RESOURCE/></VOTABLE>").unwrap_err();
         assert!(
-            matches!(&e, CatalogError::Metadata(m) if m.contains("no TABLE")),
+            matches!(&e, MetadataError(m) if m.contains("no TABLE")),
             "{e}"
         );
 
@@ -682,7 +682,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            matches!(&e, CatalogError::Metadata(m) if m.contains("FIELD #1 has no name")),
+            matches!(&e, MetadataError(m) if m.contains("FIELD #1 has no name")),
             "{e}"
         );
 
@@ -691,7 +691,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            matches!(&e, CatalogError::Metadata(m) if m.contains("FIELD #2 (\"b\") has no datatype")),
+            matches!(&e, MetadataError(m) if m.contains("FIELD #2 (\"b\") has no datatype")),
             "{e}"
         );
 
@@ -700,19 +700,19 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            matches!(&e, CatalogError::Metadata(m) if m.contains("malformed XML at byte")),
+            matches!(&e, MetadataError(m) if m.contains("malformed XML at byte")),
             "{e}"
         );
 
         let e = TableMeta::from_votable("<html><body/></html>").unwrap_err();
         assert!(
-            matches!(&e, CatalogError::Metadata(m) if m.contains("not a VOTable")),
+            matches!(&e, MetadataError(m) if m.contains("not a VOTable")),
             "{e}"
         );
 
         let e = TableMeta::from_votable("").unwrap_err();
         assert!(
-            matches!(&e, CatalogError::Metadata(m) if m.contains("not a VOTable")),
+            matches!(&e, MetadataError(m) if m.contains("not a VOTable")),
             "{e}"
         );
 
@@ -721,7 +721,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            matches!(&e, CatalogError::Metadata(m) if m.contains("malformed XML")),
+            matches!(&e, MetadataError(m) if m.contains("malformed XML")),
             "{e}"
         );
     }

@@ -1,0 +1,18 @@
+//! The VO vocabulary astrolake speaks, in one place.
+//!
+//! Every part that reads or writes IVOA documents agrees through this crate:
+//!
+//! * [`field`]: what the store knows about a column and a table
+//!   ([`FieldMeta`], [`TableMeta`]) and how declared metadata overlays it.
+//! * [`votable`]: VOTable metadata documents (the store's
+//!   `table-metadata.vot` sidecars, VOParquet metadata) written and read.
+//!
+//! It knows nothing of the store, the query language or any protocol; the
+//! store, TAP, UWS, VOSI and the registry use it.
+
+pub mod error;
+pub mod field;
+pub mod votable;
+
+pub use error::MetadataError;
+pub use field::{unknown_declared_column, votable_type, FieldMeta, TableMeta};
