@@ -2,7 +2,7 @@
 //! where the catalogue's tables are and how to reach the store, from the
 //! record alone.
 
-use astrolake_catalog::votable::xml::{attribute, local_name, push_reference};
+use astrolake_vo::xml::{attribute, local_name, push_reference};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 

@@ -11,22 +11,20 @@
 //! that does not decode, or points past the list, is a
 //! `badResumptionToken`.
 
-use astrolake_vosi::xml::Doc;
+use astrolake_vo::ns;
+use astrolake_vo::xml::Doc;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
 use crate::record::Dates;
 use crate::{Published, Registry};
 
-/// OAI-PMH 2.0 namespace.
-pub const NS_OAI: &str = "http://www.openarchives.org/OAI/2.0/";
-
 /// The metadata formats: prefix, schema, namespace.
 pub const METADATA_FORMATS: [(&str, &str, &str); 2] = [
     (
         "ivo_vor",
         "http://www.ivoa.net/xml/RegistryInterface/RegistryInterface-v1.0.xsd",
-        crate::record::NS_RI,
+        ns::RI,
     ),
     (
         "oai_dc",
@@ -350,8 +348,8 @@ pub fn respond(reg: &Registry, params: &[(String, String)], now: &str) -> String
     d.start(
         "OAI-PMH",
         &[
-            ("xmlns", NS_OAI),
-            ("xmlns:xsi", astrolake_vosi::NS_XSI),
+            ("xmlns", ns::OAI),
+            ("xmlns:xsi", ns::XSI),
             (
                 "xsi:schemaLocation",
                 "http://www.openarchives.org/OAI/2.0/ http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd",

@@ -2,13 +2,10 @@
 //! written, as VOResource 1.1 (`ri:Resource`, the OAI-PMH `ivo_vor`
 //! format) and as Dublin Core (`oai_dc`).
 
-use astrolake_vosi::xml::Doc;
-use astrolake_vosi::{CapabilitiesConfig, TableDoc, NS_TR, NS_VR, NS_VS, NS_XSI};
+use astrolake_vo::ns;
+use astrolake_vo::xml::Doc;
+use astrolake_vosi::{CapabilitiesConfig, TableDoc};
 
-/// Namespace of RegistryInterface 1.0 (`ri:Resource`).
-pub const NS_RI: &str = "http://www.ivoa.net/xml/RegistryInterface/v1.0";
-/// Namespace of VORegistry 1.0 (`vg:Registry`, `vg:Authority`).
-pub const NS_VG: &str = "http://www.ivoa.net/xml/VORegistry/v1.0";
 /// The `standardID` of the S3 Parquet catalogue capability (see
 /// `docs/S3-CATALOGUE-RECORD.md`).
 pub const S3_PARQUET_STANDARD: &str = "ivo://astrolake.org/std/S3ParquetCatalogue#1.0";
@@ -198,12 +195,12 @@ impl Resource {
 
     fn write_vor_in(&self, d: &mut Doc, dates: Dates<'_>, embedded: bool) {
         let mut attrs = vec![
-            ("xmlns:ri", NS_RI),
-            ("xmlns:vr", NS_VR),
-            ("xmlns:vs", NS_VS),
-            ("xmlns:vg", NS_VG),
-            ("xmlns:tr", NS_TR),
-            ("xmlns:xsi", NS_XSI),
+            ("xmlns:ri", ns::RI),
+            ("xmlns:vr", ns::VR),
+            ("xmlns:vs", ns::VS),
+            ("xmlns:vg", ns::VG),
+            ("xmlns:tr", ns::TR),
+            ("xmlns:xsi", ns::XSI),
             ("xsi:type", self.xsi_type()),
             ("created", dates.created),
             ("updated", dates.updated),
@@ -342,7 +339,7 @@ impl Resource {
                     "http://www.openarchives.org/OAI/2.0/oai_dc/",
                 ),
                 ("xmlns:dc", "http://purl.org/dc/elements/1.1/"),
-                ("xmlns:xsi", NS_XSI),
+                ("xmlns:xsi", ns::XSI),
                 (
                     "xsi:schemaLocation",
                     "http://www.openarchives.org/OAI/2.0/oai_dc/ \

@@ -9,18 +9,11 @@
 //! nillable are written as `xsi:nil="true"`. Links (`xlink:href`) are the
 //! absolute URLs given by the caller.
 
-use astrolake_catalog::votable::xml::xml_chars;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
-use quick_xml::Writer;
+use astrolake_vo::ns;
+use astrolake_vo::xml::Doc;
 
 use crate::job::{format_time, Job, JobRef};
 
-/// The UWS namespace (unchanged since UWS 1.0).
-pub const UWS_NAMESPACE: &str = "http://www.ivoa.net/xml/UWS/v1.0";
-/// The XLink namespace.
-pub const XLINK_NAMESPACE: &str = "http://www.w3.org/1999/xlink";
-/// The XML Schema instance namespace.
-pub const XSI_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
 /// The MIME type of the documents.
 pub const XML_MIME: &str = "text/xml; charset=utf-8";
 
@@ -37,80 +30,20 @@ pub(crate) fn encode_segment(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
 
-/// An XML document being written in memory.
-struct Doc {
-    w: Writer<Vec<u8>>,
-}
-
-/// Writing into a `Vec<u8>` cannot fail; quick-xml still returns
-/// `io::Result`.
-fn ok<T>(r: std::io::Result<T>) {
-    r.expect("writing XML into memory cannot fail");
-}
-
-impl Doc {
-    fn new() -> Doc {
-        let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
-        ok(w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None))));
-        Doc { w }
-    }
-
-    fn tag<'a>(name: &'a str, attrs: &[(&'a str, &'a str)]) -> BytesStart<'a> {
-        let mut tag = BytesStart::new(name);
-        for (k, v) in attrs {
-            tag.push_attribute((*k, xml_chars(v).as_ref()));
-        }
-        tag
-    }
-
-    /// The root element, with the namespace declarations and version.
-    fn root(&mut self, name: &str) {
-        let location = format!("{UWS_NAMESPACE} {UWS_NAMESPACE}");
-        self.start(
-            name,
-            &[
-                ("xmlns:uws", UWS_NAMESPACE),
-                ("xmlns:xlink", XLINK_NAMESPACE),
-                ("xmlns:xsi", XSI_NAMESPACE),
-                ("xsi:schemaLocation", &location),
-                ("version", "1.1"),
-            ],
-        );
-    }
-
-    fn start(&mut self, name: &str, attrs: &[(&str, &str)]) {
-        ok(self.w.write_event(Event::Start(Self::tag(name, attrs))));
-    }
-
-    fn end(&mut self, name: &str) {
-        ok(self.w.write_event(Event::End(BytesEnd::new(name))));
-    }
-
-    fn empty(&mut self, name: &str, attrs: &[(&str, &str)]) {
-        ok(self.w.write_event(Event::Empty(Self::tag(name, attrs))));
-    }
-
-    fn elem(&mut self, name: &str, attrs: &[(&str, &str)], text: &str) {
-        self.start(name, attrs);
-        ok(self.w.write_event(Event::Text(BytesText::from_escaped(
-            quick_xml::escape::partial_escape(xml_chars(text)),
-        ))));
-        self.end(name);
-    }
-
-    /// An element with text, or `xsi:nil="true"` without.
-    fn nillable(&mut self, name: &str, text: Option<&str>) {
-        match text {
-            Some(t) => self.elem(name, &[], t),
-            None => self.empty(name, &[("xsi:nil", "true")]),
-        }
-    }
-
-    fn finish(self) -> String {
-        let mut bytes = self.w.into_inner();
-        bytes.push(b'\n');
-        String::from_utf8(bytes).expect("quick-xml writes the UTF-8 it is given")
-    }
+/// The root element of a UWS document, with the namespace declarations
+/// and version.
+fn root(d: &mut Doc, name: &str) {
+    let location = format!("{} {}", ns::UWS, ns::UWS);
+    d.start(
+        name,
+        &[
+            ("xmlns:uws", ns::UWS),
+            ("xmlns:xlink", ns::XLINK),
+            ("xmlns:xsi", ns::XSI),
+            ("xsi:schemaLocation", &location),
+            ("version", "1.1"),
+        ],
+    );
 }
 
 fn write_parameters(d: &mut Doc, job: &Job, job_url: &str, root: &[(&str, &str)]) {
@@ -156,11 +89,11 @@ fn write_results(d: &mut Doc, job: &Job, job_url: &str, root: &[(&str, &str)]) {
 /// results), with the namespace declarations.
 fn fragment(write: impl FnOnce(&mut Doc, &[(&str, &str)])) -> String {
     let mut d = Doc::new();
-    let location = format!("{UWS_NAMESPACE} {UWS_NAMESPACE}");
+    let location = format!("{} {}", ns::UWS, ns::UWS);
     let attrs = [
-        ("xmlns:uws", UWS_NAMESPACE),
-        ("xmlns:xlink", XLINK_NAMESPACE),
-        ("xmlns:xsi", XSI_NAMESPACE),
+        ("xmlns:uws", ns::UWS),
+        ("xmlns:xlink", ns::XLINK),
+        ("xmlns:xsi", ns::XSI),
         ("xsi:schemaLocation", location.as_str()),
     ];
     write(&mut d, &attrs);
@@ -171,7 +104,7 @@ fn fragment(write: impl FnOnce(&mut Doc, &[(&str, &str)])) -> String {
 /// `job_url` (absolute; result and upload links are built from it).
 pub fn job_document(job: &Job, job_url: &str) -> String {
     let mut d = Doc::new();
-    d.root("uws:job");
+    root(&mut d, "uws:job");
     d.elem("uws:jobId", &[], &job.job_id);
     if let Some(r) = &job.run_id {
         d.elem("uws:runId", &[], r);
@@ -215,7 +148,7 @@ pub fn job_document(job: &Job, job_url: &str) -> String {
 /// to `list_url/ID`.
 pub fn job_list(jobs: &[JobRef], list_url: &str) -> String {
     let mut d = Doc::new();
-    d.root("uws:jobs");
+    root(&mut d, "uws:jobs");
     for j in jobs {
         let href = format!("{list_url}/{}", j.job_id);
         d.start(

@@ -5,14 +5,20 @@
 //! * [`field`]: what the store knows about a column and a table
 //!   ([`FieldMeta`], [`TableMeta`]) and how declared metadata overlays it.
 //! * [`votable`]: VOTable metadata documents (the store's
-//!   `table-metadata.vot` sidecars, VOParquet metadata) written and read.
+//!   `table-metadata.vot` sidecars, VOParquet metadata) written and read;
+//!   the VOTable root and FIELD writer the TAP encoders share.
+//! * [`xml`]: the document writer of every service document, the character
+//!   sanitiser, the reading helpers.
+//! * [`ns`]: every XML namespace, declared once.
 //!
 //! It knows nothing of the store, the query language or any protocol; the
 //! store, TAP, UWS, VOSI and the registry use it.
 
 pub mod error;
 pub mod field;
+pub mod ns;
 pub mod votable;
+pub mod xml;
 
 pub use error::MetadataError;
 pub use field::{unknown_declared_column, votable_type, FieldMeta, TableMeta};

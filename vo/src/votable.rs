@@ -1,35 +1,35 @@
 //! VOTable metadata documents.
 //!
 //! [`TableMeta::to_votable`] writes a table's metadata as a complete VOTable
-//! 1.5 document without data (one RESOURCE, one TABLE, one FIELD per column);
+//! [`VERSION`] document without data (one RESOURCE, one TABLE, one FIELD per column);
 //! [`TableMeta::from_votable`] reads the first TABLE's metadata back from any
 //! VOTable 1.1–1.5 document, with or without namespaces, prefixes or DATA.
 //!
-//! All XML is read and written with quick-xml, which does the escaping. The
-//! streaming header parser here is shared with the store's VOTable data
-//! reader, which continues from where the header ends.
+//! The VOTable root ([`write_start`]) and the FIELD writer ([`write_field`])
+//! are the ones the TAP encoders use too, so a sidecar and a query result
+//! describe a column the same way. The streaming header parser here is
+//! shared with the store's VOTable data reader, which continues from where
+//! the header ends.
+//!
+//! Every document is VOTable 1.4: nothing astrolake writes needs 1.5, and
+//! 1.4 is what the validators and clients in use (taplint, votlint,
+//! astropy, TOPCAT) all check and read.
 
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 
-use quick_xml::escape::resolve_predefined_entity;
-use quick_xml::events::attributes::Attribute;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesRef, BytesStart, BytesText, Event};
-use quick_xml::{Reader, Writer, XmlVersion};
-
-use std::borrow::Cow;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::{Reader, Writer};
 
 use crate::error::{MetadataError, Result};
 use crate::field::{FieldMeta, TableMeta};
+use crate::ns::{VOTABLE, VOTABLE_SCHEMA, XSI};
+use crate::xml::{attribute, local_name, read_text_into, xml_chars, xml_error};
 
-/// The VOTable namespace (unchanged since VOTable 1.3).
-pub const VOTABLE_NAMESPACE: &str = "http://www.ivoa.net/xml/VOTable/v1.3";
-/// Schema location written for VOTable 1.5.
-const VOTABLE_SCHEMA: &str = "http://www.ivoa.net/xml/VOTable/VOTable-1.5.xsd";
-/// XML Schema instance namespace.
-const XSI_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
+/// The VOTable version of every document astrolake writes.
+pub const VERSION: &str = "1.4";
 
 impl TableMeta {
-    /// This metadata as a complete VOTable 1.5 document: one RESOURCE holding
+    /// This metadata as a complete VOTable [`VERSION`] document: one RESOURCE holding
     /// one TABLE (named [`TableMeta::name`], with a DESCRIPTION when there is
     /// one) and one FIELD per column, in order, with the attributes `name`,
     /// `datatype`, `arraysize`, `unit`, `ucd`, `utype` and `xtype` (those
@@ -60,25 +60,31 @@ impl TableMeta {
     }
 }
 
-fn write_document<W: std::io::Write>(w: &mut Writer<W>, meta: &TableMeta) -> std::io::Result<()> {
+/// The XML declaration and the opening `<VOTABLE>` tag: [`VERSION`], the
+/// VOTable namespace as default namespace and its schema location.
+pub fn write_start<W: Write>(w: &mut Writer<W>) -> std::io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    let schema_location = format!("{VOTABLE_NAMESPACE} {VOTABLE_SCHEMA}");
-    let votable = BytesStart::new("VOTABLE").with_attributes([
-        ("version", "1.5"),
-        ("xmlns", VOTABLE_NAMESPACE),
-        ("xmlns:xsi", XSI_NAMESPACE),
+    let schema_location = format!("{VOTABLE} {VOTABLE_SCHEMA}");
+    w.write_event(Event::Start(BytesStart::new("VOTABLE").with_attributes([
+        ("version", VERSION),
+        ("xmlns", VOTABLE),
+        ("xmlns:xsi", XSI),
         ("xsi:schemaLocation", schema_location.as_str()),
-    ]);
-    w.write_event(Event::Start(votable))?;
+    ])))?;
+    Ok(())
+}
+
+fn write_document<W: Write>(w: &mut Writer<W>, meta: &TableMeta) -> std::io::Result<()> {
+    write_start(w)?;
     w.write_event(Event::Start(BytesStart::new("RESOURCE")))?;
     w.write_event(Event::Start(
-        BytesStart::new("TABLE").with_attributes([("name", meta.name.as_str())]),
+        BytesStart::new("TABLE").with_attributes([("name", xml_chars(&meta.name).as_ref())]),
     ))?;
     if let Some(d) = &meta.description {
         write_description(w, d)?;
     }
     for f in &meta.fields {
-        write_field(w, f)?;
+        write_field(w, f, None, f.null.as_deref())?;
     }
     w.write_event(Event::End(BytesEnd::new("TABLE")))?;
     w.write_event(Event::End(BytesEnd::new("RESOURCE")))?;
@@ -86,14 +92,30 @@ fn write_document<W: std::io::Write>(w: &mut Writer<W>, meta: &TableMeta) -> std
     Ok(())
 }
 
-fn write_description<W: std::io::Write>(w: &mut Writer<W>, text: &str) -> std::io::Result<()> {
+/// `<DESCRIPTION>text</DESCRIPTION>`.
+pub fn write_description<W: Write>(w: &mut Writer<W>, text: &str) -> std::io::Result<()> {
     w.create_element("DESCRIPTION")
-        .write_text_content(BytesText::new(text))?;
+        .write_text_content(BytesText::new(&xml_chars(text)))?;
     Ok(())
 }
 
-fn write_field<W: std::io::Write>(w: &mut Writer<W>, f: &FieldMeta) -> std::io::Result<()> {
-    let mut attrs: Vec<(&str, &str)> = vec![("name", &f.name), ("datatype", &f.datatype)];
+/// One FIELD: the `ID` when given, then `name`, `datatype` and those of
+/// `arraysize`, `unit`, `ucd`, `utype` and `xtype` that are set; a
+/// DESCRIPTION child when there is one and `<VALUES null="…"/>` when `null`
+/// is given (the sidecar's declared sentinel, or the BINARY sentinel a TAP
+/// encoder chose).
+pub fn write_field<W: Write>(
+    w: &mut Writer<W>,
+    f: &FieldMeta,
+    id: Option<&str>,
+    null: Option<&str>,
+) -> std::io::Result<()> {
+    let mut attrs: Vec<(&str, &str)> = Vec::new();
+    if let Some(id) = id {
+        attrs.push(("ID", id));
+    }
+    attrs.push(("name", &f.name));
+    attrs.push(("datatype", &f.datatype));
     for (key, value) in [
         ("arraysize", &f.arraysize),
         ("unit", &f.unit),
@@ -105,8 +127,12 @@ fn write_field<W: std::io::Write>(w: &mut Writer<W>, f: &FieldMeta) -> std::io::
             attrs.push((key, v));
         }
     }
-    let el = w.create_element("FIELD").with_attributes(attrs);
-    if f.description.is_none() && f.null.is_none() {
+    let cleaned: Vec<(&str, std::borrow::Cow<'_, str>)> =
+        attrs.into_iter().map(|(k, v)| (k, xml_chars(v))).collect();
+    let el = w
+        .create_element("FIELD")
+        .with_attributes(cleaned.iter().map(|(k, v)| (*k, v.as_ref())));
+    if f.description.is_none() && null.is_none() {
         el.write_empty()?;
         return Ok(());
     }
@@ -114,9 +140,9 @@ fn write_field<W: std::io::Write>(w: &mut Writer<W>, f: &FieldMeta) -> std::io::
         if let Some(d) = &f.description {
             write_description(w, d)?;
         }
-        if let Some(n) = &f.null {
+        if let Some(n) = null {
             w.create_element("VALUES")
-                .with_attribute(("null", n.as_str()))
+                .with_attribute(("null", n))
                 .write_empty()?;
         }
         Ok(())
@@ -133,113 +159,6 @@ pub enum HeaderEnd {
     /// The first TABLE ended (or was an empty element, or its DATA was an
     /// empty element): there are no rows.
     NoData,
-}
-
-/// A malformed-XML message with the byte offset of the problem.
-pub fn xml_error<R>(reader: &Reader<R>, e: &quick_xml::Error) -> String {
-    format!("malformed XML at byte {}: {e}", reader.error_position())
-}
-
-/// The local name (without namespace prefix) of an element.
-pub fn local_name(e: &BytesStart<'_>) -> String {
-    e.local_name().as_ref().to_string()
-}
-
-/// The value of the attribute with the local name `key` (any prefix),
-/// unescaped and normalized.
-pub fn attribute<R>(
-    reader: &Reader<R>,
-    e: &BytesStart<'_>,
-    key: &str,
-) -> std::result::Result<Option<String>, String> {
-    for a in e.attributes() {
-        let a: Attribute<'_> = a.map_err(|err| {
-            format!(
-                "malformed XML at byte {}: bad attribute: {err}",
-                reader.buffer_position()
-            )
-        })?;
-        if a.key.local_name().as_ref() == key {
-            let v = a.normalized_value(XmlVersion::Implicit1_0).map_err(|err| {
-                format!(
-                    "malformed XML at byte {}: bad value of attribute {key}: {err}",
-                    reader.buffer_position()
-                )
-            })?;
-            return Ok(Some(v.into_owned()));
-        }
-    }
-    Ok(None)
-}
-
-/// Append the replacement text of an entity or character reference.
-pub fn push_reference<R>(
-    reader: &Reader<R>,
-    r: &BytesRef<'_>,
-    out: &mut String,
-) -> std::result::Result<(), String> {
-    match r.resolve_char_ref() {
-        Ok(Some(c)) => {
-            out.push(c);
-            return Ok(());
-        }
-        Ok(None) => {}
-        Err(e) => {
-            return Err(format!(
-                "malformed XML at byte {}: bad character reference &{};: {e}",
-                reader.buffer_position(),
-                r.as_ref()
-            ))
-        }
-    }
-    match resolve_predefined_entity(r.as_ref()) {
-        Some(s) => {
-            out.push_str(s);
-            Ok(())
-        }
-        None => Err(format!(
-            "malformed XML at byte {}: unknown entity &{};",
-            reader.buffer_position(),
-            r.as_ref()
-        )),
-    }
-}
-
-/// Read the text content of the element whose start tag was just read, up
-/// to and including its end tag, appending it (unescaped, with CDATA) to
-/// `out`. Text inside nested elements is included; comments and processing
-/// instructions are skipped.
-pub fn read_text_into<R: BufRead>(
-    reader: &mut Reader<R>,
-    buf: &mut Vec<u8>,
-    out: &mut String,
-) -> std::result::Result<(), String> {
-    let mut depth = 0usize;
-    loop {
-        buf.clear();
-        let ev = reader
-            .read_event_into(buf)
-            .map_err(|e| xml_error(reader, &e))?;
-        match ev {
-            Event::Text(t) => out.push_str(&t.xml10_content()),
-            Event::CData(c) => out.push_str(&c.xml10_content()),
-            Event::GeneralRef(r) => push_reference(reader, &r, out)?,
-            Event::Start(_) => depth += 1,
-            Event::End(_) => {
-                if depth == 0 {
-                    return Ok(());
-                }
-                depth -= 1;
-            }
-            Event::Eof => {
-                return Err(format!(
-                    "malformed XML at byte {}: the document ends inside an element",
-                    reader.buffer_position()
-                ))
-            }
-            _ => {}
-        }
-    }
 }
 
 fn trimmed_text(s: String) -> Option<String> {
@@ -431,24 +350,6 @@ pub fn read_table_header<R: BufRead>(
     }
 }
 
-/// `s` without the characters XML 1.0 forbids (C0 controls other than tab,
-/// newline and carriage return; U+FFFE and U+FFFF), each replaced by U+FFFD,
-/// so text from data or metadata never breaks a document.
-pub fn xml_chars(s: &str) -> Cow<'_, str> {
-    let bad = |c: char| {
-        (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
-    };
-    if s.chars().any(bad) {
-        Cow::Owned(
-            s.chars()
-                .map(|c| if bad(c) { '\u{FFFD}' } else { c })
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(s)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,7 +421,7 @@ mod tests {
             "{xml}"
         );
         assert!(
-            xml.contains("<VOTABLE version=\"1.5\" xmlns=\"http://www.ivoa.net/xml/VOTable/v1.3\"")
+            xml.contains("<VOTABLE version=\"1.4\" xmlns=\"http://www.ivoa.net/xml/VOTable/v1.3\"")
         );
         assert!(xml.contains("xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\""));
         assert!(!xml.contains("<DATA"));

@@ -1,7 +1,7 @@
 //! `/availability`: the VOSIAvailability document.
 
-use crate::xml::Doc;
-use crate::xml::NS_VOSI_AVAILABILITY;
+use astrolake_vo::ns;
+use astrolake_vo::xml::Doc;
 
 /// The VOSI 1.1 availability document (`<vosi:availability>`).
 ///
@@ -10,7 +10,10 @@ use crate::xml::NS_VOSI_AVAILABILITY;
 /// (e.g. why the service is down).
 pub fn availability(available: bool, up_since: Option<&str>, note: Option<&str>) -> String {
     let mut d = Doc::new();
-    d.start("vosi:availability", &[("xmlns:vosi", NS_VOSI_AVAILABILITY)]);
+    d.start(
+        "vosi:availability",
+        &[("xmlns:vosi", ns::VOSI_AVAILABILITY)],
+    );
     d.elem(
         "vosi:available",
         &[],

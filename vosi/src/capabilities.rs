@@ -3,8 +3,8 @@
 
 use astrolake_adql::functions::{Feature, FUNCTIONS};
 
-use crate::xml::Doc;
-use crate::xml::{NS_TR, NS_VOSI_CAPABILITIES, NS_VR, NS_VS, NS_XSI};
+use astrolake_vo::ns;
+use astrolake_vo::xml::Doc;
 
 /// Standard identifier of TAP.
 pub const TAP: &str = "ivo://ivoa.net/std/TAP";
@@ -259,11 +259,11 @@ pub fn capabilities(cfg: &CapabilitiesConfig) -> String {
     d.start(
         "vosi:capabilities",
         &[
-            ("xmlns:vosi", NS_VOSI_CAPABILITIES),
-            ("xmlns:vr", NS_VR),
-            ("xmlns:vs", NS_VS),
-            ("xmlns:tr", NS_TR),
-            ("xmlns:xsi", NS_XSI),
+            ("xmlns:vosi", ns::VOSI_CAPABILITIES),
+            ("xmlns:vr", ns::VR),
+            ("xmlns:vs", ns::VS),
+            ("xmlns:tr", ns::TR),
+            ("xmlns:xsi", ns::XSI),
         ],
     );
     write_capabilities(&mut d, cfg);

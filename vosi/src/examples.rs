@@ -5,7 +5,7 @@ use astrolake_adql::{TableEntry, Tables};
 use astrolake_catalog::votable::{FieldMeta, TableMeta};
 use datafusion::datasource::MemTable;
 
-use crate::xml::Doc;
+use astrolake_vo::xml::Doc;
 
 /// The RDFa vocabulary of DALI 1.1 examples.
 const VOCAB: &str = "http://www.ivoa.net/rdf/examples#";

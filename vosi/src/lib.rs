@@ -24,7 +24,6 @@ mod availability;
 mod capabilities;
 mod examples;
 mod tables;
-pub mod xml;
 
 pub use availability::availability;
 pub use capabilities::{
@@ -34,7 +33,3 @@ pub use capabilities::{
 };
 pub use examples::{checked_examples, default_examples, examples, Example};
 pub use tables::{find_table, table, table_docs, tables, write_tableset, TableDoc, VosiError};
-
-pub use xml::{
-    NS_TR, NS_VOSI_AVAILABILITY, NS_VOSI_CAPABILITIES, NS_VOSI_TABLES, NS_VR, NS_VS, NS_XSI,
-};

@@ -7,8 +7,8 @@ use astrolake_catalog::manifest::Manifest;
 use astrolake_catalog::provider::TableScanner;
 use astrolake_catalog::votable::FieldMeta;
 
-use crate::xml::Doc;
-use crate::xml::{NS_VOSI_TABLES, NS_VS, NS_XSI};
+use astrolake_vo::ns;
+use astrolake_vo::xml::Doc;
 
 /// What can go wrong answering a VOSI request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -242,9 +242,9 @@ pub fn tables(entries: &[TableDoc], detail_min: bool) -> String {
         &mut d,
         "vosi:tableset",
         &[
-            ("xmlns:vosi", NS_VOSI_TABLES),
-            ("xmlns:vs", NS_VS),
-            ("xmlns:xsi", NS_XSI),
+            ("xmlns:vosi", ns::VOSI_TABLES),
+            ("xmlns:vs", ns::VS),
+            ("xmlns:xsi", ns::XSI),
         ],
         entries,
         detail_min,
@@ -300,9 +300,9 @@ pub fn table(entry: &TableDoc) -> String {
         &mut d,
         "vosi:table",
         &[
-            ("xmlns:vosi", NS_VOSI_TABLES),
-            ("xmlns:vs", NS_VS),
-            ("xmlns:xsi", NS_XSI),
+            ("xmlns:vosi", ns::VOSI_TABLES),
+            ("xmlns:vs", ns::VS),
+            ("xmlns:xsi", ns::XSI),
         ],
         entry,
         true,

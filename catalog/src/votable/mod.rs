@@ -7,4 +7,5 @@ pub mod xml {
     //! VOTable metadata documents and the XML reading helpers
     //! (`astrolake_vo::votable`).
     pub use astrolake_vo::votable::*;
+    pub use astrolake_vo::xml::*;
 }

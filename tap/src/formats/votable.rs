@@ -1,4 +1,6 @@
 //! VOTable 1.4 output (DALI 1.1, TAP 1.1): BINARY2, BINARY and TABLEDATA.
+//! The root element and the FIELDs are written by `astrolake_vo::votable`,
+//! as the store's metadata sidecars are.
 //!
 //! The document is
 //!
@@ -44,7 +46,6 @@
 //! — a real value equal to the sentinel reads back as NULL in BINARY, a
 //! limitation of that serialization (BINARY2 has none).
 
-use std::borrow::Cow;
 use std::io::Write;
 
 use arrow::array::{Array, ArrayRef};
@@ -52,17 +53,11 @@ use arrow::record_batch::RecordBatch;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use quick_xml::escape::escape;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
 use super::{cell, cell_text, element, Cell, Column, Error, Kind, Plan, Prim, Result, ResultInfo};
 
-/// The VOTable namespace (unchanged since VOTable 1.3).
-pub(crate) const VOTABLE_NAMESPACE: &str = "http://www.ivoa.net/xml/VOTable/v1.3";
-/// Schema location for VOTable 1.4.
-const VOTABLE_SCHEMA: &str = "http://www.ivoa.net/xml/VOTable/VOTable-1.4.xsd";
-/// XML Schema instance namespace.
-const XSI_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
 /// Base64 line length.
 const LINE: usize = 76;
 
@@ -181,7 +176,7 @@ fn status_info(value: &str, text: Option<&str>) -> Vec<u8> {
     w.into_inner()
 }
 
-pub(crate) use astrolake_catalog::votable::xml::xml_chars as xml_clean;
+pub(crate) use astrolake_vo::xml::xml_chars as xml_clean;
 
 /// A valid, unique XML ID for a column name.
 fn xml_id(name: &str, used: &mut Vec<String>) -> String {
@@ -209,14 +204,7 @@ fn xml_id(name: &str, used: &mut Vec<String>) -> String {
 }
 
 fn xml_header<W: Write>(w: &mut Writer<W>) -> std::io::Result<()> {
-    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    let schema_location = format!("{VOTABLE_NAMESPACE} {VOTABLE_SCHEMA}");
-    w.write_event(Event::Start(BytesStart::new("VOTABLE").with_attributes([
-        ("version", "1.4"),
-        ("xmlns", VOTABLE_NAMESPACE),
-        ("xmlns:xsi", XSI_NAMESPACE),
-        ("xsi:schemaLocation", schema_location.as_str()),
-    ])))?;
+    astrolake_vo::votable::write_start(w)?;
     w.write_event(Event::Start(
         BytesStart::new("RESOURCE").with_attributes([("type", "results")]),
     ))?;
@@ -232,43 +220,9 @@ pub(crate) fn write_fields<W: Write>(
 ) -> std::io::Result<()> {
     let mut ids = Vec::new();
     for (i, c) in columns.iter().enumerate() {
-        let f = &c.meta;
-        let id = xml_id(&f.name, &mut ids);
-        let mut attrs: Vec<(&str, &str)> =
-            vec![("ID", &id), ("name", &f.name), ("datatype", &f.datatype)];
-        for (key, value) in [
-            ("arraysize", &f.arraysize),
-            ("unit", &f.unit),
-            ("ucd", &f.ucd),
-            ("utype", &f.utype),
-            ("xtype", &f.xtype),
-        ] {
-            if let Some(v) = value {
-                attrs.push((key, v));
-            }
-        }
-        let cleaned: Vec<(&str, Cow<'_, str>)> =
-            attrs.into_iter().map(|(k, v)| (k, xml_clean(v))).collect();
-        let el = w
-            .create_element("FIELD")
-            .with_attributes(cleaned.iter().map(|(k, v)| (*k, v.as_ref())));
-        let null = values.get(i).copied().flatten();
-        if f.description.is_none() && null.is_none() {
-            el.write_empty()?;
-            continue;
-        }
-        el.write_inner_content(|w| {
-            if let Some(d) = &f.description {
-                w.create_element("DESCRIPTION")
-                    .write_text_content(BytesText::new(&xml_clean(d)))?;
-            }
-            if let Some(n) = null {
-                w.create_element("VALUES")
-                    .with_attribute(("null", n.to_string().as_str()))
-                    .write_empty()?;
-            }
-            Ok(())
-        })?;
+        let id = xml_id(&c.meta.name, &mut ids);
+        let null = values.get(i).copied().flatten().map(|n| n.to_string());
+        astrolake_vo::votable::write_field(w, &c.meta, Some(&id), null.as_deref())?;
     }
     Ok(())
 }
