@@ -8,7 +8,7 @@ use std::sync::Arc;
 use astrolake_catalog::provider::TableScanner;
 use astrolake_catalog::store::Catalog;
 use astrolake_catalog::table::TableKind;
-use astrolake_catalog::votable::TableMeta;
+use astrolake_vo::TableMeta;
 use datafusion::datasource::TableProvider;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnv;

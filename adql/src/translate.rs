@@ -28,8 +28,8 @@ use std::collections::HashMap;
 use std::ops::{ControlFlow, Range};
 use std::sync::Arc;
 
-use astrolake_catalog::votable::FieldMeta;
-use datafusion::arrow::datatypes::DataType as ArrowType;
+use astrolake_vo::datatype::Kind;
+use astrolake_vo::FieldMeta;
 use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -190,28 +190,23 @@ pub async fn translate(checked: Checked, tables: &Tables) -> Result<Translated> 
 /// Column metadata of a result field: its data type and what the plan
 /// carried from the table sidecars (units, UCDs, …).
 pub fn field_meta(f: &datafusion::arrow::datatypes::Field) -> FieldMeta {
-    let mut m = FieldMeta::from_arrow(f);
     let md = f.metadata();
     let get = |k: &str| md.get(k).filter(|v| !v.is_empty()).cloned();
-    m.unit = get(keys::UNIT).or(m.unit);
-    m.ucd = get(keys::UCD).or(m.ucd);
-    m.utype = get(keys::UTYPE).or(m.utype);
-    m.xtype = get(keys::XTYPE).or(m.xtype);
-    m.description = get(keys::DESCRIPTION).or(m.description);
     // Strings: `char` only when the table declares it; computed strings
     // can hold any text, so they are `unicodeChar`.
-    if matches!(
-        f.data_type(),
-        ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View
-    ) {
-        m.datatype = get(keys::DATATYPE)
-            .filter(|d| d == "char")
-            .unwrap_or_else(|| "unicodeChar".into());
+    let declared = get(keys::DATATYPE);
+    let (datatype, arraysize) = Kind::of(f.data_type(), None, declared.as_deref()).votable();
+    FieldMeta {
+        name: f.name().clone(),
+        datatype: datatype.to_string(),
+        arraysize,
+        unit: get(keys::UNIT),
+        ucd: get(keys::UCD),
+        utype: get(keys::UTYPE),
+        xtype: get(keys::XTYPE),
+        description: get(keys::DESCRIPTION),
+        null: None,
     }
-    if m.xtype.is_some() && matches!(f.data_type(), ArrowType::List(_)) {
-        m.arraysize = Some("*".into());
-    }
-    m
 }
 
 struct Translator<'a> {

@@ -25,7 +25,7 @@ use parquet::file::metadata::{
 use crate::error::{CatalogError, Result};
 use crate::healpix::Pixel;
 use crate::table::{DataFile, TableInfo};
-use crate::votable::TableMeta;
+use astrolake_vo::TableMeta;
 
 /// VOParquet version key.
 pub const VOPARQUET_VERSION_KEY: &str = "IVOA.VOTable-Parquet.version";

@@ -25,8 +25,10 @@
 //! * [`synth`]: deterministic Gaia-like synthetic catalogues.
 //! * [`provider`]: the `TableProvider`, pruning files and row groups by
 //!   HEALPix ranges; [`store::Catalog`] registers all tables in a session.
-//! * [`healpix`], [`partition`], [`hats`], [`votable`], [`manifest`],
-//!   [`table`]: layout and metadata building blocks.
+//! * [`healpix`], [`partition`], [`hats`], [`manifest`], [`table`]: layout
+//!   and metadata building blocks; column and table metadata
+//!   (`FieldMeta`, `TableMeta`) and the VOTable metadata documents are the
+//!   `astrolake-vo` crate's.
 //!
 //! ```no_run
 //! # async fn demo() -> astrolake_catalog::Result<()> {
@@ -54,7 +56,6 @@ pub mod store;
 pub mod synth;
 pub mod table;
 pub mod transfer;
-pub mod votable;
 
 pub use error::{CatalogError, Result};
 pub use root::{atomic_write, CatalogRoot};

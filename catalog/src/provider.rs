@@ -49,7 +49,7 @@ use crate::error::{CatalogError, Result};
 use crate::healpix::{intersect_ranges, normalize_ranges, ranges_overlap, HEALPIX_COLUMN};
 use crate::root::CatalogRoot;
 use crate::table::{DataFile, TableInfo, TableKind, MOC_FILE, SIDECAR_FILE, TABLE_INFO_FILE};
-use crate::votable::TableMeta;
+use astrolake_vo::TableMeta;
 
 /// A stored table, ready to scan.
 #[derive(Debug, Clone)]
@@ -252,7 +252,7 @@ impl TableScanner {
                 fields: schema
                     .fields()
                     .iter()
-                    .map(|f| crate::votable::FieldMeta::from_arrow(f))
+                    .map(|f| astrolake_vo::FieldMeta::from_arrow(f))
                     .collect(),
             },
         };

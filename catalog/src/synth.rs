@@ -24,7 +24,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::error::Result;
 use crate::input::{Source, SourceBatch};
-use crate::votable::{FieldMeta, TableMeta};
+use astrolake_vo::{FieldMeta, TableMeta};
 
 /// Rows per generated chunk (the unit of determinism).
 pub const CHUNK_ROWS: u64 = 65_536;

@@ -8,8 +8,8 @@ use astrolake_catalog::healpix::index29;
 use astrolake_catalog::ingest::{ingest_files, IngestOptions};
 use astrolake_catalog::store::Catalog;
 use astrolake_catalog::table::TableKind;
-use astrolake_catalog::votable::TableMeta;
 use astrolake_catalog::{CatalogError, CatalogRoot};
+use astrolake_vo::TableMeta;
 use datafusion::prelude::SessionContext;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -171,14 +171,14 @@ async fn declared_metadata_and_errors() {
         name: "stars".into(),
         description: Some("Test stars".into()),
         fields: vec![
-            astrolake_catalog::votable::FieldMeta {
+            astrolake_vo::FieldMeta {
                 name: "ra".into(),
                 datatype: "double".into(),
                 unit: Some("deg".into()),
                 ucd: Some("pos.eq.ra;meta.main".into()),
                 ..Default::default()
             },
-            astrolake_catalog::votable::FieldMeta {
+            astrolake_vo::FieldMeta {
                 name: "mag".into(),
                 datatype: "float".into(),
                 unit: Some("mag".into()),
@@ -210,7 +210,7 @@ async fn declared_metadata_and_errors() {
 
     // A declared column the input does not have.
     let mut bad = meta.clone();
-    bad.fields.push(astrolake_catalog::votable::FieldMeta {
+    bad.fields.push(astrolake_vo::FieldMeta {
         name: "vmag".into(),
         datatype: "float".into(),
         ..Default::default()

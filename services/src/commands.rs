@@ -10,8 +10,8 @@ use astrolake_catalog::input::Format;
 use astrolake_catalog::manifest::split_table_name;
 use astrolake_catalog::store::Catalog;
 use astrolake_catalog::synth::{SynthSource, SynthTable};
-use astrolake_catalog::votable::TableMeta;
 use astrolake_catalog::CatalogRoot;
+use astrolake_vo::TableMeta;
 
 use crate::cli::*;
 use crate::config::Config;

@@ -72,6 +72,7 @@ pub fn served_tables(cat: &Catalog) -> (astrolake_adql::Tables, Vec<astrolake_vo
         .collect();
     let keys = Vec::new();
     astrolake_tap::tap_schema::add_to(&mut tables, &schemas, &keys);
+    let keys = astrolake_tap::tap_schema::with_own_keys(&keys);
     let table_docs = astrolake_vosi::table_docs(&tables, Some(cat.manifest()), &keys);
     (tables, table_docs)
 }

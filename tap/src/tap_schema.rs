@@ -7,7 +7,8 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, Int32Array, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use astrolake_adql::{TableEntry, Tables};
-use astrolake_catalog::votable::{FieldMeta, TableMeta};
+use astrolake_vo::datatype::Kind;
+use astrolake_vo::{FieldMeta, TableMeta};
 use datafusion::datasource::MemTable;
 
 /// The schema name.
@@ -199,8 +200,7 @@ fn definitions() -> Vec<(&'static str, &'static str, Vec<Col>)> {
     ]
 }
 
-/// A foreign key: (from `schema.table`, target `schema.table`, column pairs).
-pub type ForeignKey = (String, String, Vec<(String, String)>);
+pub use astrolake_vo::ForeignKey;
 
 /// The given foreign keys followed by TAP_SCHEMA's own (tables → schemas,
 /// columns → tables, keys → tables twice, key_columns → keys), as
@@ -222,13 +222,6 @@ pub fn with_own_keys(keys: &[ForeignKey]) -> Vec<ForeignKey> {
 /// Schema descriptions for TAP_SCHEMA.schemas.
 pub type SchemaDescriptions = Vec<(String, Option<String>)>;
 
-fn votable_type_of(t: &DataType) -> (&'static str, Option<&'static str>) {
-    match t {
-        DataType::Int32 => ("int", None),
-        _ => ("unicodeChar", Some("*")),
-    }
-}
-
 /// The metadata of the TAP_SCHEMA tables themselves.
 pub fn own_metadata() -> Vec<(String, TableMeta)> {
     definitions()
@@ -237,11 +230,11 @@ pub fn own_metadata() -> Vec<(String, TableMeta)> {
             let fields = cols
                 .iter()
                 .map(|col| {
-                    let (datatype, arraysize) = votable_type_of(&col.ty);
+                    let (datatype, arraysize) = Kind::of(&col.ty, None, None).votable();
                     FieldMeta {
                         name: col.name.to_string(),
                         datatype: datatype.to_string(),
-                        arraysize: arraysize.map(str::to_string),
+                        arraysize,
                         unit: None,
                         ucd: Some(col.ucd.to_string()),
                         utype: None,
@@ -299,7 +292,7 @@ pub fn add_to(tables: &mut Tables, schemas: &SchemaDescriptions, keys: &[Foreign
                 e.schema.clone(),
                 e.name.clone(),
                 e.meta.description.clone(),
-                crate::formats::published_fields(&e.meta.fields, &e.provider.schema()),
+                astrolake_vo::published_fields(&e.meta.fields, &e.provider.schema()),
                 Some(e.clone()),
             )
         })

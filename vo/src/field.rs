@@ -9,6 +9,7 @@
 use arrow_schema::{DataType, Field, Schema};
 use serde::{Deserialize, Serialize};
 
+use crate::datatype::{is_temporal, votable_type, Kind};
 use crate::error::{MetadataError, Result};
 
 /// Metadata of one column, as a VOTable FIELD.
@@ -188,24 +189,93 @@ pub fn unknown_declared_column<'a>(
     ))
 }
 
-/// VOTable datatype and arraysize for an Arrow type.
-pub fn votable_type(dt: &DataType) -> (&'static str, Option<String>) {
-    match dt {
-        DataType::Boolean => ("boolean", None),
-        DataType::UInt8 => ("unsignedByte", None),
-        DataType::Int8 | DataType::Int16 => ("short", None),
-        DataType::UInt16 | DataType::Int32 => ("int", None),
-        DataType::UInt32 | DataType::Int64 | DataType::UInt64 => ("long", None),
-        DataType::Float16 | DataType::Float32 => ("float", None),
-        DataType::Float64 => ("double", None),
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => ("char", Some("*".into())),
-        DataType::List(f) | DataType::LargeList(f) => {
-            (votable_type(f.data_type()).0, Some("*".into()))
+/// A foreign key: (from `schema.table`, target `schema.table`, column
+/// pairs (from column, target column)), as TAP_SCHEMA.keys and VOSI
+/// `/tables` publish it.
+pub type ForeignKey = (String, String, Vec<(String, String)>);
+
+/// The columns of a result or a table as the service delivers them, with
+/// how each is represented: the given metadata (matched by position when
+/// there is one per schema field, by name otherwise, case-sensitively
+/// first; missing ones derived from the Arrow types) with the datatype and
+/// arraysize [`Kind::of`] gives, xtype `timestamp` for times, and unique
+/// names (duplicates, compared case-insensitively, renamed `name_2`,
+/// `name_3`, …; an empty name becomes `colN`).
+pub fn delivered(meta: &[FieldMeta], schema: &Schema) -> Vec<(FieldMeta, Kind)> {
+    let by_position = meta.len() == schema.fields().len();
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = Vec::with_capacity(schema.fields().len());
+    for (i, f) in schema.fields().iter().enumerate() {
+        let given = if by_position {
+            Some(&meta[i])
+        } else {
+            meta.iter()
+                .find(|m| m.name == *f.name())
+                .or_else(|| meta.iter().find(|m| m.name.eq_ignore_ascii_case(f.name())))
+        };
+        let kind = Kind::of(
+            f.data_type(),
+            given.and_then(|m| m.xtype.as_deref()),
+            given.map(|m| m.datatype.as_str()),
+        );
+        let mut m = given.cloned().unwrap_or_default();
+        let base = if m.name.is_empty() {
+            f.name().clone()
+        } else {
+            m.name.clone()
+        };
+        let base = if base.is_empty() {
+            format!("col{}", i + 1)
+        } else {
+            base
+        };
+        let mut name = base.clone();
+        let mut n = 2;
+        while seen.iter().any(|s| s.eq_ignore_ascii_case(&name)) {
+            name = format!("{base}_{n}");
+            n += 1;
         }
-        DataType::FixedSizeList(f, n) => (votable_type(f.data_type()).0, Some(n.to_string())),
-        DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 => {
-            ("char", Some("*".into()))
+        seen.push(name.clone());
+        m.name = name;
+        let (datatype, arraysize) = kind.votable();
+        m.datatype = datatype.to_string();
+        m.arraysize = arraysize;
+        if is_temporal(f.data_type()) && m.xtype.is_none() {
+            m.xtype = Some("timestamp".into());
         }
-        _ => ("char", Some("*".into())),
+        out.push((m, kind));
+    }
+    out
+}
+
+/// The columns of a table as this service delivers them (see
+/// [`delivered`]). TAP_SCHEMA and VOSI `/tables` publish these, so declared
+/// and delivered types agree.
+pub fn published_fields(meta: &[FieldMeta], schema: &Schema) -> Vec<FieldMeta> {
+    delivered(meta, schema)
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_schema::Field;
+
+    use super::*;
+
+    #[test]
+    fn delivered_names_are_unique_and_times_have_an_xtype() {
+        let schema = Schema::new(vec![
+            Field::new("a", DataType::Int32, true),
+            Field::new("A", DataType::Utf8, true),
+            Field::new("", DataType::Date32, true),
+        ]);
+        let cols = published_fields(&[], &schema);
+        let names: Vec<_> = cols.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["a", "A_2", "col3"]);
+        assert_eq!(cols[1].datatype, "unicodeChar");
+        assert_eq!(cols[2].xtype.as_deref(), Some("timestamp"));
+        assert_eq!(cols[2].datatype, "char");
     }
 }

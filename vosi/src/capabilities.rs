@@ -101,7 +101,7 @@ pub struct CapabilitiesConfig {
     /// is ignored); the VOSI and examples endpoints are below it.
     pub base_url: String,
     /// Output formats: canonical MIME type and aliases (what
-    /// `astrolake_tap::formats::Format::all()` lists). VOTable MIME types
+    /// TAP's `Format::all()` lists). VOTable MIME types
     /// with `serialization=BINARY2`, `BINARY` or `TABLEDATA` get the
     /// TAPRegExt `ivo-id` of that serialization.
     pub output_formats: Vec<(String, Vec<String>)>,

@@ -2,7 +2,7 @@
 
 use arrow::datatypes::{DataType, Field, Schema};
 use astrolake_adql::{TableEntry, Tables};
-use astrolake_catalog::votable::{FieldMeta, TableMeta};
+use astrolake_vo::{FieldMeta, TableMeta};
 use datafusion::datasource::MemTable;
 
 use astrolake_vo::xml::Doc;

@@ -5,7 +5,7 @@ use astrolake_adql::Tables;
 use astrolake_catalog::healpix::HEALPIX_COLUMN;
 use astrolake_catalog::manifest::Manifest;
 use astrolake_catalog::provider::TableScanner;
-use astrolake_catalog::votable::FieldMeta;
+use astrolake_vo::{FieldMeta, ForeignKey};
 
 use astrolake_vo::ns;
 use astrolake_vo::xml::Doc;
@@ -66,13 +66,13 @@ const TAP_SCHEMA_DESCRIPTION: &str =
 /// and `_healpix_29` are indexed. Tables are grouped by schema (in the
 /// order schemas first appear), TAP_SCHEMA last.
 ///
-/// `keys` are the catalogue's foreign keys (TAP_SCHEMA's own are added).
+/// `keys` are every foreign key to publish, TAP_SCHEMA's own among them
+/// (as TAP_SCHEMA.keys lists them).
 pub fn table_docs(
     tables: &Tables,
     manifest: Option<&Manifest>,
-    keys: &[astrolake_tap::tap_schema::ForeignKey],
+    keys: &[ForeignKey],
 ) -> Vec<TableDoc> {
-    let keys = astrolake_tap::tap_schema::with_own_keys(keys);
     let mut docs: Vec<TableDoc> = tables
         .entries()
         .iter()
@@ -117,10 +117,7 @@ pub fn table_docs(
                 title: None,
                 description,
                 nrows,
-                columns: astrolake_tap::formats::published_fields(
-                    &e.meta.fields,
-                    &e.provider.schema(),
-                ),
+                columns: astrolake_vo::published_fields(&e.meta.fields, &e.provider.schema()),
                 indexed,
                 foreign_keys: keys
                     .iter()

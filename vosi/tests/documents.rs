@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use astrolake_catalog::votable::FieldMeta;
+use astrolake_vo::FieldMeta;
 use astrolake_vosi::{
     availability, capabilities, default_examples, examples, find_table, table, tables,
     CapabilitiesConfig, DataLimit, LimitUnit, TableDoc, TimeLimit, UploadMethod, VosiError,

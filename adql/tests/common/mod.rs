@@ -8,7 +8,7 @@ use std::sync::Arc;
 use arrow::array::{Float64Array, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
 use astrolake_adql::{TableEntry, Tables};
-use astrolake_catalog::votable::{FieldMeta, TableMeta};
+use astrolake_vo::{FieldMeta, TableMeta};
 use datafusion::datasource::MemTable;
 
 pub fn tables() -> Tables {

@@ -42,7 +42,7 @@ use crate::input::{open_source, Format, ReadOptions, Rejects, Source};
 use crate::partition::Histogram;
 use crate::root::CatalogRoot;
 use crate::table::{DataFile, TableKind};
-use crate::votable::{FieldMeta, TableMeta};
+use astrolake_vo::{FieldMeta, TableMeta};
 
 /// Default partition threshold (rows per file), as HATS tools use.
 pub const DEFAULT_MAX_ROWS: u64 = 1_000_000;

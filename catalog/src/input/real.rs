@@ -24,7 +24,7 @@ use arrow::record_batch::RecordBatch;
 
 use super::{ReadOptions, Rejects, Source, SourceBatch};
 use crate::error::{CatalogError, Result};
-use crate::votable::{FieldMeta, TableMeta};
+use astrolake_vo::{FieldMeta, TableMeta};
 
 fn field(name: &str, dt: &DataType, unit: &str, ucd: &str, description: &str) -> FieldMeta {
     let mut f = FieldMeta::from_arrow(&Field::new(name, dt.clone(), true));

@@ -74,10 +74,9 @@ use crate::input::limits::Stop;
 use crate::input::{
     open_input, InputLimits, LimitedReader, ReadOptions, Rejects, Source, SourceBatch,
 };
-use crate::votable::xml::{
-    attribute, local_name, push_reference, read_table_header, read_text_into, xml_error, HeaderEnd,
-};
-use crate::votable::{FieldMeta, TableMeta};
+use astrolake_vo::votable::{read_table_header, HeaderEnd};
+use astrolake_vo::xml::{attribute, local_name, push_reference, read_text_into, xml_error};
+use astrolake_vo::{FieldMeta, TableMeta};
 
 type XmlReader = Reader<LimitedReader<Box<dyn BufRead + Send>>>;
 

@@ -44,7 +44,11 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 
 pub use votable::error_votable;
 
-pub use astrolake_catalog::votable::FieldMeta;
+pub use astrolake_vo::FieldMeta;
+
+use astrolake_vo::datatype::is_temporal;
+pub(crate) use astrolake_vo::datatype::{Kind, Prim};
+use astrolake_vo::field::delivered;
 
 /// Errors of the encoders.
 #[derive(Debug, thiserror::Error)]
@@ -227,23 +231,6 @@ pub struct ResultInfo {
     pub table_name: String,
 }
 
-/// The columns of a table as this service delivers them: the declared
-/// metadata with the VOTable datatype and arraysize the encoders write for
-/// each Arrow type (every string as `unicodeChar`, timestamps as `char`,
-/// points and circles as fixed arrays). TAP_SCHEMA and VOSI `/tables`
-/// publish these, so declared and delivered types agree.
-pub fn published_fields(meta: &[FieldMeta], schema: &Schema) -> Vec<FieldMeta> {
-    let info = ResultInfo {
-        columns: meta.to_vec(),
-        ..ResultInfo::default()
-    };
-    Plan::new(&info, schema)
-        .columns
-        .into_iter()
-        .map(|c| c.meta)
-        .collect()
-}
-
 /// Turns a stream of record batches into bytes, incrementally: the HTTP
 /// layer sends each returned chunk as soon as it has it.
 ///
@@ -323,90 +310,6 @@ pub fn encode_all(
 // ---------------------------------------------------------------------------
 // Column plan: how each Arrow column is written.
 
-/// A VOTable primitive type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Prim {
-    Bool,
-    UByte,
-    Short,
-    Int,
-    Long,
-    Float,
-    Double,
-}
-
-impl Prim {
-    fn datatype(self) -> &'static str {
-        match self {
-            Prim::Bool => "boolean",
-            Prim::UByte => "unsignedByte",
-            Prim::Short => "short",
-            Prim::Int => "int",
-            Prim::Long => "long",
-            Prim::Float => "float",
-            Prim::Double => "double",
-        }
-    }
-
-    /// The canonical Arrow type the column is cast to.
-    fn arrow(self) -> DataType {
-        match self {
-            Prim::Bool => DataType::Boolean,
-            Prim::UByte => DataType::UInt8,
-            Prim::Short => DataType::Int16,
-            Prim::Int => DataType::Int32,
-            Prim::Long => DataType::Int64,
-            Prim::Float => DataType::Float32,
-            Prim::Double => DataType::Float64,
-        }
-    }
-
-    /// Size in bytes in BINARY/BINARY2 and FITS.
-    pub(crate) fn size(self) -> usize {
-        match self {
-            Prim::Bool | Prim::UByte => 1,
-            Prim::Short => 2,
-            Prim::Int | Prim::Float => 4,
-            Prim::Long | Prim::Double => 8,
-        }
-    }
-
-    fn of(dt: &DataType) -> Option<Prim> {
-        Some(match dt {
-            DataType::Boolean => Prim::Bool,
-            DataType::UInt8 => Prim::UByte,
-            DataType::Int8 | DataType::Int16 => Prim::Short,
-            DataType::UInt16 | DataType::Int32 => Prim::Int,
-            DataType::UInt32 | DataType::Int64 | DataType::UInt64 => Prim::Long,
-            DataType::Float16 | DataType::Float32 => Prim::Float,
-            DataType::Float64
-            | DataType::Decimal32(_, _)
-            | DataType::Decimal64(_, _)
-            | DataType::Decimal128(_, _)
-            | DataType::Decimal256(_, _) => Prim::Double,
-            _ => return None,
-        })
-    }
-}
-
-/// How a column is represented.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// One value per row.
-    Scalar(Prim),
-    /// A string declared `char` (and timestamps), VOTable `char` arraysize
-    /// `*`: in BINARY and BINARY2 each non-ASCII character becomes `?`
-    /// (astropy refuses non-ASCII bytes in binary `char` columns).
-    Char,
-    /// Any other string, VOTable `unicodeChar` arraysize `*` (UTF-16 in
-    /// BINARY/BINARY2).
-    UnicodeChar,
-    /// Variable-length array (arraysize `*`).
-    Array(Prim),
-    /// Fixed-length array (arraysize `n`).
-    Fixed(Prim, usize),
-}
-
 /// One output column.
 #[derive(Debug, Clone)]
 pub(crate) struct Column {
@@ -428,108 +331,18 @@ pub(crate) struct Plan {
     pub schema: SchemaRef,
 }
 
-fn kind_of(dt: &DataType, xtype: Option<&str>, declared: Option<&str>) -> Kind {
-    if let Some(p) = Prim::of(dt) {
-        return Kind::Scalar(p);
-    }
-    if is_temporal(dt) {
-        return Kind::Char;
-    }
-    // A string column the metadata declares `char` stays `char`, so
-    // declared and delivered types agree (uploads round-trip).
-    let is_string = matches!(
-        dt,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-    );
-    if is_string && declared == Some("char") {
-        return Kind::Char;
-    }
-    match dt {
-        DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f) => {
-            match (Prim::of(f.data_type()), xtype) {
-                // DALI: a point is double[2], a circle double[3].
-                (Some(p), Some("point")) => Kind::Fixed(p, 2),
-                (Some(p), Some("circle")) => Kind::Fixed(p, 3),
-                (Some(p), _) => Kind::Array(p),
-                (None, _) => Kind::UnicodeChar,
-            }
-        }
-        DataType::FixedSizeList(f, n) => match Prim::of(f.data_type()) {
-            Some(p) => Kind::Fixed(p, *n as usize),
-            None => Kind::UnicodeChar,
-        },
-        _ => Kind::UnicodeChar,
-    }
-}
-
-fn is_temporal(dt: &DataType) -> bool {
-    matches!(
-        dt,
-        DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64
-    )
-}
-
 impl Plan {
     pub(crate) fn new(info: &ResultInfo, schema: &Schema) -> Plan {
-        let by_position = info.columns.len() == schema.fields().len();
-        let mut seen: Vec<String> = Vec::new();
-        let mut columns = Vec::new();
-        for (i, f) in schema.fields().iter().enumerate() {
-            let given = if by_position {
-                Some(&info.columns[i])
-            } else {
-                info.columns
-                    .iter()
-                    .find(|m| m.name == *f.name())
-                    .or_else(|| {
-                        info.columns
-                            .iter()
-                            .find(|m| m.name.eq_ignore_ascii_case(f.name()))
-                    })
-            };
-            let kind = kind_of(
-                f.data_type(),
-                given.and_then(|m| m.xtype.as_deref()),
-                given.map(|m| m.datatype.as_str()),
-            );
-            let mut meta = given.cloned().unwrap_or_default();
-            let base = if meta.name.is_empty() {
-                f.name().clone()
-            } else {
-                meta.name.clone()
-            };
-            let base = if base.is_empty() {
-                format!("col{}", i + 1)
-            } else {
-                base
-            };
-            let mut name = base.clone();
-            let mut n = 2;
-            while seen.iter().any(|s| s.eq_ignore_ascii_case(&name)) {
-                name = format!("{base}_{n}");
-                n += 1;
-            }
-            seen.push(name.clone());
-            meta.name = name;
-            let (datatype, arraysize) = match kind {
-                Kind::Scalar(p) => (p.datatype(), None),
-                Kind::Char => ("char", Some("*".to_string())),
-                Kind::UnicodeChar => ("unicodeChar", Some("*".to_string())),
-                Kind::Array(p) => (p.datatype(), Some("*".to_string())),
-                Kind::Fixed(p, n) => (p.datatype(), Some(n.to_string())),
-            };
-            meta.datatype = datatype.to_string();
-            meta.arraysize = arraysize;
-            if is_temporal(f.data_type()) && meta.xtype.is_none() {
-                meta.xtype = Some("timestamp".into());
-            }
-            columns.push(Column {
+        let columns: Vec<Column> = delivered(&info.columns, schema)
+            .into_iter()
+            .zip(schema.fields())
+            .map(|((meta, kind), f)| Column {
                 meta,
                 kind,
                 nullable: f.is_nullable(),
                 source: f.data_type().clone(),
-            });
-        }
+            })
+            .collect();
         let fields: Vec<Field> = columns
             .iter()
             .map(|c| Field::new(&c.meta.name, c.arrow_type(), c.nullable))
