@@ -16,8 +16,8 @@ use datafusion::logical_expr::ColumnarValue;
 
 use crate::geometry::{self, Geom, GeomError, Prepared};
 
-use super::func::Func;
 use super::types::{geom_type, is_list, is_str};
+use crate::functions::Func;
 
 // ---------------------------------------------------------------------------
 // Column access.

@@ -11,7 +11,7 @@ use crate::geometry::{self, Geom};
 use super::columns::{
     all_finite, f64_cols, geom_cols, geom_err, str_cols, F64Col, GeomCol, GeomOut,
 };
-use super::func::Func;
+use crate::functions::Func;
 
 // ---------------------------------------------------------------------------
 // Constructors.

@@ -7,7 +7,7 @@ use datafusion::logical_expr::ColumnarValue;
 use crate::geometry;
 
 use super::columns::{all_finite, f64_cols, GeomOut};
-use super::func::Func;
+use crate::functions::Func;
 
 // ---------------------------------------------------------------------------
 // Epoch propagation.

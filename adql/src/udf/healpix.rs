@@ -12,7 +12,7 @@ use datafusion::logical_expr::ColumnarValue;
 use crate::geometry;
 
 use super::columns::{all_finite, f64_cols, F64Col, GeomCol, GeomOut, I64Col};
-use super::func::Func;
+use crate::functions::Func;
 
 /// Upper bound on the cells `adql_cone_cells` returns for one row.
 const MAX_CONE_CELLS: f64 = 1_000_000.0;

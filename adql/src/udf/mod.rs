@@ -29,7 +29,6 @@
 mod columns;
 mod constructors;
 mod epoch;
-mod func;
 mod healpix;
 mod predicates;
 mod registry;
@@ -38,7 +37,7 @@ mod strings;
 mod testutil;
 mod types;
 
-pub use func::Func;
+pub use crate::functions::Func;
 pub use registry::{all, register, AdqlUdf};
 pub use strings::{has_word, hashlist_has};
 pub use types::geom_type;

@@ -12,7 +12,7 @@ use datafusion::logical_expr::ColumnarValue;
 use crate::geometry::{self, ConeTest};
 
 use super::columns::{f64_cols, geom_cols, map_prim, GeomCol, GeomOut};
-use super::func::Func;
+use crate::functions::Func;
 
 // ---------------------------------------------------------------------------
 // Predicates and measures.

@@ -13,13 +13,13 @@ use crate::geometry;
 use super::columns::{f64_cols, map_prim};
 use super::constructors::{cast_geom, circle, make_box, point, polygon, polygon_of, region};
 use super::epoch::epoch_prop;
-use super::func::Func;
 use super::healpix::{cell, cone_cells, healpix_center};
 use super::predicates::{
     area, centroid, coord, coordsys, distance_geom, in_circle, in_geom, predicate,
 };
 use super::strings::{nocasematch, word_match};
 use super::types::is_str;
+use crate::functions::Func;
 
 impl Func {
     /// The DataFusion UDF for this function.

@@ -10,7 +10,7 @@ use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::ColumnarValue;
 
 use super::columns::str_cols;
-use super::func::Func;
+use crate::functions::Func;
 
 // ---------------------------------------------------------------------------
 // RegTAP string functions.

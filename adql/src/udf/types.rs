@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arrow::datatypes::{DataType, Field};
 use datafusion::common::{plan_err, Result};
 
-use super::func::Func;
+use crate::functions::Func;
 
 /// The arrow type of geometry values: `List<Float64>` with a nullable
 /// `"item"` field (a DALI double array).

@@ -3,6 +3,10 @@
 //! stage validates calls against this list, the translate stage maps them
 //! onto DataFusion, and the TAP layer declares them in TAPRegExt.
 
+mod udfs;
+
+pub use udfs::Func;
+
 /// What an argument or result is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
