@@ -42,6 +42,7 @@ use sqlparser::ast::{
 
 use crate::check::{ident_parts, Checked};
 use crate::error::{AdqlError, Pos, Problem, Result};
+use crate::functions::Func;
 use crate::geometry::{self, Geom};
 use crate::sql_ast::{self, call, num};
 use crate::tables::{TableEntry, Tables};
@@ -849,7 +850,7 @@ impl Translator<'_> {
             let qb = refs[b].qualifier.clone();
             let cell_a = sql_ast::aliased(
                 call(
-                    "adql_cell",
+                    Func::Cell.name(),
                     vec![
                         sql_ast::int(depth),
                         sql_ast::column(&qa, &a_cols.0),
@@ -862,7 +863,7 @@ impl Translator<'_> {
                 call(
                     "unnest",
                     vec![call(
-                        "adql_cone_cells",
+                        Func::ConeCells.name(),
                         vec![
                             sql_ast::int(depth),
                             sql_ast::column(&qb, &b_cols.0),
@@ -1099,7 +1100,7 @@ struct Functions<'t, 'a>(&'t mut Translator<'a>);
 
 fn as_point(e: &Expr) -> Option<(Expr, Expr)> {
     match strip(e) {
-        Expr::Function(f) if f.name.to_string() == "adql_point" => match args_of(f)[..] {
+        Expr::Function(f) if f.name.to_string() == Func::Point.name() => match args_of(f)[..] {
             [x, y] => Some((x.clone(), y.clone())),
             _ => None,
         },
@@ -1110,8 +1111,8 @@ fn as_point(e: &Expr) -> Option<(Expr, Expr)> {
 fn point_coords(p: &Expr) -> (Expr, Expr) {
     as_point(p).unwrap_or_else(|| {
         (
-            call("adql_coord1", vec![p.clone()]),
-            call("adql_coord2", vec![p.clone()]),
+            call(Func::Coord1.name(), vec![p.clone()]),
+            call(Func::Coord2.name(), vec![p.clone()]),
         )
     })
 }
@@ -1141,7 +1142,8 @@ impl Translator<'_> {
             Expr::CompoundIdentifier(p) => p.last()?,
             Expr::Function(f) => {
                 let n = f.name.to_string();
-                return n.starts_with("adql_distance").then(|| "deg".to_string());
+                let distance = [Func::Distance, Func::DistanceGeom].map(Func::name);
+                return distance.contains(&n.as_str()).then(|| "deg".to_string());
             }
             _ => return None,
         };
@@ -1158,17 +1160,17 @@ impl Translator<'_> {
         let name = func_name(f);
         let args: Vec<Expr> = args_of(f).into_iter().cloned().collect();
         let e = match (name.as_str(), &args[..]) {
-            ("POINT", _) => call("adql_point", args),
+            ("POINT", _) => call(Func::Point.name(), args),
             ("CIRCLE", [p, r]) => {
                 let (x, y) = point_coords(p);
-                call("adql_circle", vec![x, y, r.clone()])
+                call(Func::Circle.name(), vec![x, y, r.clone()])
             }
-            ("CIRCLE", _) => call("adql_circle", args),
+            ("CIRCLE", _) => call(Func::Circle.name(), args),
             ("BOX", [p, w, h]) => {
                 let (x, y) = point_coords(p);
-                call("adql_box", vec![x, y, w.clone(), h.clone()])
+                call(Func::Box.name(), vec![x, y, w.clone(), h.clone()])
             }
-            ("BOX", _) => call("adql_box", args),
+            ("BOX", _) => call(Func::Box.name(), args),
             ("POLYGON", _) => {
                 let points = args.len() >= 3 && args.iter().all(|a| as_point(a).is_some());
                 if points {
@@ -1179,44 +1181,46 @@ impl Translator<'_> {
                             [x, y]
                         })
                         .collect();
-                    call("adql_polygon", flat)
+                    call(Func::Polygon.name(), flat)
                 } else {
-                    call("adql_polygon", args)
+                    call(Func::Polygon.name(), args)
                 }
             }
-            ("REGION", _) => call("adql_region", args),
+            ("REGION", _) => call(Func::Region.name(), args),
             ("CONTAINS", [a, b]) => match as_point(a) {
                 Some((x, y)) => match strip(b) {
-                    Expr::Function(c) if c.name.to_string() == "adql_circle" => {
+                    Expr::Function(c) if c.name.to_string() == Func::Circle.name() => {
                         let mut v = vec![x, y];
                         v.extend(args_of(c).into_iter().cloned());
-                        call("adql_in_circle", v)
+                        call(Func::InCircle.name(), v)
                     }
-                    _ => call("adql_in_geom", vec![x, y, b.clone()]),
+                    _ => call(Func::InGeom.name(), vec![x, y, b.clone()]),
                 },
-                None => call("adql_contains", args),
+                None => call(Func::Contains.name(), args),
             },
             ("INTERSECTS", [a, b]) => match (as_point(a), as_point(b)) {
-                (Some((x, y)), _) => call("adql_in_geom", vec![x, y, b.clone()]),
-                (None, Some((x, y))) => call("adql_in_geom", vec![x, y, a.clone()]),
-                _ => call("adql_intersects", args),
+                (Some((x, y)), _) => call(Func::InGeom.name(), vec![x, y, b.clone()]),
+                (None, Some((x, y))) => call(Func::InGeom.name(), vec![x, y, a.clone()]),
+                _ => call(Func::Intersects.name(), args),
             },
             ("DISTANCE", [p1, p2]) => match (as_point(p1), as_point(p2)) {
-                (Some((x1, y1)), Some((x2, y2))) => call("adql_distance", vec![x1, y1, x2, y2]),
-                _ => call("adql_distance_geom", args),
+                (Some((x1, y1)), Some((x2, y2))) => {
+                    call(Func::Distance.name(), vec![x1, y1, x2, y2])
+                }
+                _ => call(Func::DistanceGeom.name(), args),
             },
-            ("DISTANCE", _) => call("adql_distance", args),
-            ("AREA", _) => call("adql_area", args),
-            ("CENTROID", _) => call("adql_centroid", args),
+            ("DISTANCE", _) => call(Func::Distance.name(), args),
+            ("AREA", _) => call(Func::Area.name(), args),
+            ("CENTROID", _) => call(Func::Centroid.name(), args),
             ("COORD1", [p]) => match as_point(p) {
                 Some((x, _)) => x,
-                None => call("adql_coord1", args),
+                None => call(Func::Coord1.name(), args),
             },
             ("COORD2", [p]) => match as_point(p) {
                 Some((_, y)) => y,
-                None => call("adql_coord2", args),
+                None => call(Func::Coord2.name(), args),
             },
-            ("COORDSYS", _) => call("adql_coordsys", args),
+            ("COORDSYS", _) => call(Func::Coordsys.name(), args),
             ("CEILING", _) => call("ceil", args),
             ("LOG", _) => call("ln", args),
             ("TRUNCATE", _) => call("trunc", args),
@@ -1301,7 +1305,7 @@ impl VisitorMut for Functions<'_, '_> {
             } => {
                 let kind = name.to_string().to_ascii_lowercase();
                 Some(call(
-                    "adql_cast_geom",
+                    Func::CastGeom.name(),
                     vec![
                         Expr::Value(Value::SingleQuotedString(kind).into()),
                         (**expr).clone(),

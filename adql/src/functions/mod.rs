@@ -1,7 +1,13 @@
-//! The functions ADQL queries may call: the ADQL 2.1 core and optional
-//! features, and the user-defined functions of DaCHS and RegTAP. The check
-//! stage validates calls against this list, the translate stage maps them
-//! onto DataFusion, and the TAP layer declares them in TAPRegExt.
+//! The one function catalogue: the functions ADQL queries may call (the
+//! ADQL 2.1 core and optional features, and the user-defined functions of
+//! DaCHS and RegTAP), each with the engine functions ([`Func`], the UDFs
+//! of [`crate::udf`]) a call becomes. The check stage validates calls
+//! against [`FUNCTIONS`], the translate stage maps them onto the
+//! [`FunctionDef::udfs`] (or DataFusion's own functions), the UDFs name
+//! themselves in messages by the ADQL function they implement
+//! ([`Func::adql_name`]), and VOSI declares [`FUNCTIONS`] in TAPRegExt.
+//! Every name is written once: the ADQL names here, the engine's SQL names
+//! in [`Func::name`].
 
 mod udfs;
 
@@ -101,6 +107,11 @@ pub struct FunctionDef {
     pub feature: Feature,
     /// TAPRegExt signature (UDFs only) and description.
     pub signature: &'static str,
+    /// The engine functions a call becomes (the translator picks one by
+    /// the arguments: `CONTAINS(POINT(…), CIRCLE(…))` is
+    /// `adql_in_circle`); empty where DataFusion's own function or a
+    /// rewrite does the work (`ABS`, `IN_UNIT`, `ivo_string_agg`).
+    pub udfs: &'static [Func],
     /// One-line description.
     pub description: &'static str,
 }
@@ -133,21 +144,36 @@ const fn f(
         aggregate: false,
         feature,
         signature: "",
+        udfs: &[],
         description,
     }
 }
-const fn udf(
+/// A geometry function, done by the engine functions `udfs`.
+const fn g(
     name: &'static str,
+    overloads: &'static [Overload],
+    udfs: &'static [Func],
+    description: &'static str,
+) -> FunctionDef {
+    FunctionDef {
+        udfs,
+        ..f(name, overloads, Feature::Geometry, description)
+    }
+}
+/// A user-defined function: one engine function, under its own name.
+const fn udf(
+    func: &'static [Func; 1],
     overloads: &'static [Overload],
     signature: &'static str,
     description: &'static str,
 ) -> FunctionDef {
     FunctionDef {
-        name,
+        name: func[0].name(),
         overloads,
         aggregate: false,
         feature: Feature::Udf,
         signature,
+        udfs: func,
         description,
     }
 }
@@ -158,6 +184,7 @@ const fn agg(name: &'static str, description: &'static str) -> FunctionDef {
         aggregate: true,
         feature: Feature::Core,
         signature: "",
+        udfs: &[],
         description,
     }
 }
@@ -227,116 +254,116 @@ pub static FUNCTIONS: &[FunctionDef] = &[
     ),
     // Geometry: the optional leading coordinate-system string is removed
     // before these signatures are checked.
-    f(
+    g(
         "POINT",
         &[o(&[Num, Num], Point)],
-        Feature::Geometry,
+        &[Func::Point],
         "a point",
     ),
-    f(
+    g(
         "CIRCLE",
         &[o(&[Num, Num, Num], Circle), o(&[Point, Num], Circle)],
-        Feature::Geometry,
+        &[Func::Circle],
         "a circle (centre, radius in degrees)",
     ),
-    f(
+    g(
         "BOX",
         &[o(&[Num, Num, Num, Num], Polygon), o(&[Point, Num, Num], Polygon)],
-        Feature::Geometry,
+        &[Func::Box],
         "a box (centre, width, height in degrees)",
     ),
-    f(
+    g(
         "POLYGON",
         &[v(&[Num], Polygon), v(&[Point], Polygon)],
-        Feature::Geometry,
+        &[Func::Polygon, Func::PolygonOf],
         "a spherical polygon from its vertices",
     ),
-    f(
+    g(
         "REGION",
         &[o(&[Str], Geom)],
-        Feature::Geometry,
+        &[Func::Region],
         "a geometry from STC-S",
     ),
-    f(
+    g(
         "CENTROID",
         &[o(&[Geom], Point)],
-        Feature::Geometry,
+        &[Func::Centroid],
         "the centre of a geometry",
     ),
-    f(
+    g(
         "CONTAINS",
         &[o(&[Geom, Geom], Num)],
-        Feature::Geometry,
+        &[Func::Contains, Func::InCircle, Func::InGeom],
         "1 if the first geometry lies within the second",
     ),
-    f(
+    g(
         "INTERSECTS",
         &[o(&[Geom, Geom], Num)],
-        Feature::Geometry,
+        &[Func::Intersects, Func::InGeom],
         "1 if the geometries overlap",
     ),
-    f(
+    g(
         "DISTANCE",
         &[o(&[Point, Point], Num), o(&[Num, Num, Num, Num], Num)],
-        Feature::Geometry,
+        &[Func::Distance, Func::DistanceGeom],
         "great-circle distance in degrees",
     ),
-    f(
+    g(
         "AREA",
         &[o(&[Geom], Num)],
-        Feature::Geometry,
+        &[Func::Area],
         "area in square degrees",
     ),
-    f(
+    g(
         "COORD1",
         &[o(&[Point], Num)],
-        Feature::Geometry,
+        &[Func::Coord1],
         "longitude of a point",
     ),
-    f(
+    g(
         "COORD2",
         &[o(&[Point], Num)],
-        Feature::Geometry,
+        &[Func::Coord2],
         "latitude of a point",
     ),
-    f(
+    g(
         "COORDSYS",
         &[o(&[Geom], Str)],
-        Feature::Geometry,
+        &[Func::Coordsys],
         "coordinate system of a geometry",
     ),
     udf(
-        "ivo_healpix_index",
+        &[Func::HealpixIndex],
         &[o(&[Num, Num, Num], Num)],
         "ivo_healpix_index(hpxorder INTEGER, ra DOUBLE PRECISION, dec DOUBLE PRECISION) -> BIGINT",
         "The nested HEALPix index of a position (degrees) at the given order.",
     ),
     udf(
-        "ivo_healpix_center",
+        &[Func::HealpixCenter],
         &[o(&[Num, Num], Point)],
         "ivo_healpix_center(hpxorder INTEGER, hpxindex BIGINT) -> POINT",
         "The centre of a nested HEALPix cell.",
     ),
     udf(
-        "ivo_epoch_prop",
+        &[Func::EpochProp],
         &[o(&[Num, Num, Num, Num, Num, Num, Num, Num], Array)],
         "ivo_epoch_prop(ra DOUBLE PRECISION, dec DOUBLE PRECISION, parallax DOUBLE PRECISION, pmra DOUBLE PRECISION, pmdec DOUBLE PRECISION, radial_velocity DOUBLE PRECISION, ref_epoch DOUBLE PRECISION, out_epoch DOUBLE PRECISION) -> DOUBLE PRECISION[6]",
         "Rigorous proper-motion propagation of the six astrometric parameters (deg, mas, mas/yr, km/s) from ref_epoch to out_epoch (Julian years); NULL parallax or radial velocity count as 0.",
     ),
     udf(
-        "ivo_epoch_prop_pos",
+        &[Func::EpochPropPos],
         &[o(&[Num, Num, Num, Num, Num, Num, Num, Num], Point)],
         "ivo_epoch_prop_pos(ra DOUBLE PRECISION, dec DOUBLE PRECISION, parallax DOUBLE PRECISION, pmra DOUBLE PRECISION, pmdec DOUBLE PRECISION, radial_velocity DOUBLE PRECISION, ref_epoch DOUBLE PRECISION, out_epoch DOUBLE PRECISION) -> POINT",
         "The position at out_epoch, as ivo_epoch_prop computes it.",
     ),
     udf(
-        "ivo_hasword",
+        &[Func::HasWord],
         &[o(&[Str, Str], Num)],
         "ivo_hasword(haystack TEXT, needle TEXT) -> INTEGER",
         "1 if needle occurs as a word in haystack, case-insensitively (RegTAP).",
     ),
     udf(
-        "ivo_nocasematch",
+        &[Func::NoCaseMatch],
         &[o(&[Str, Str], Num)],
         "ivo_nocasematch(value TEXT, pattern TEXT) -> INTEGER",
         "1 if value matches the LIKE pattern case-insensitively (RegTAP).",
@@ -347,16 +374,17 @@ pub static FUNCTIONS: &[FunctionDef] = &[
         aggregate: true,
         feature: Feature::Udf,
         signature: "ivo_string_agg(expr TEXT, delimiter TEXT) -> TEXT",
+        udfs: &[],
         description: "The values of a group joined with a delimiter (RegTAP).",
     },
     udf(
-        "ivo_interval_overlaps",
+        &[Func::IntervalOverlaps],
         &[o(&[Num, Num, Num, Num], Num)],
         "ivo_interval_overlaps(l1 NUMERIC, h1 NUMERIC, l2 NUMERIC, h2 NUMERIC) -> INTEGER",
         "1 if the intervals [l1, h1] and [l2, h2] overlap (RegTAP).",
     ),
     udf(
-        "ivo_hashlist_has",
+        &[Func::HashlistHas],
         &[o(&[Str, Str], Num)],
         "ivo_hashlist_has(hashlist TEXT, item TEXT) -> INTEGER",
         "1 if item is one of the #-separated words of hashlist, case-insensitively (RegTAP).",
@@ -374,4 +402,34 @@ pub fn takes_coordsys(name: &str) -> bool {
     ["POINT", "CIRCLE", "BOX", "POLYGON"]
         .iter()
         .any(|g| g.eq_ignore_ascii_case(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_engine_function_implements_a_catalogue_function() {
+        for func in Func::ALL {
+            // The positional-join helpers and CAST are not functions a
+            // query calls.
+            let helper = matches!(func, Func::Cell | Func::ConeCells | Func::CastGeom);
+            let implements = FUNCTIONS.iter().any(|d| d.udfs.contains(&func));
+            assert!(helper != implements, "{func:?}");
+            assert_eq!(Func::from_name(func.name()), Some(func));
+        }
+        for d in FUNCTIONS.iter().filter(|d| d.feature == Feature::Udf) {
+            assert!(
+                d.udfs.iter().all(|u| u.name() == d.name),
+                "{} is done by {:?}",
+                d.name,
+                d.udfs
+            );
+        }
+        assert_eq!(Func::InGeom.adql_name(), "CONTAINS");
+        assert_eq!(Func::PolygonOf.adql_name(), "POLYGON");
+        assert_eq!(Func::HasWord.adql_name(), "ivo_hasword");
+        assert_eq!(Func::Cell.adql_name(), "adql_cell");
+        assert_eq!(Func::CastGeom.adql_name(), "CAST");
+    }
 }

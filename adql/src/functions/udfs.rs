@@ -1,5 +1,6 @@
-//! The UDF catalogue: [`Func`], one variant per function, with its SQL and
-//! ADQL names.
+//! The engine's functions: [`Func`], one variant per UDF, with the SQL
+//! name it is registered under; the ADQL function each implements is the
+//! catalogue's ([`super::FunctionDef::udfs`]).
 
 /// Every function of this module; [`Func::udf`] builds its [`ScalarUDF`](datafusion::logical_expr::ScalarUDF).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -98,7 +99,7 @@ impl Func {
     ];
 
     /// The SQL name the UDF is registered under.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Func::Point => "adql_point",
             Func::Circle => "adql_circle",
@@ -131,25 +132,17 @@ impl Func {
         }
     }
 
-    /// The name users know, for error messages (`POLYGON`, `CONTAINS`, ...).
+    /// The name users know, for error messages (`POLYGON`, `CONTAINS`,
+    /// ...): the ADQL function of the catalogue this one implements, its
+    /// own name for the join helpers.
     pub fn adql_name(self) -> &'static str {
-        match self {
-            Func::Point => "POINT",
-            Func::Circle => "CIRCLE",
-            Func::Box => "BOX",
-            Func::Polygon | Func::PolygonOf => "POLYGON",
-            Func::Region => "REGION",
-            Func::Contains | Func::InCircle | Func::InGeom => "CONTAINS",
-            Func::Intersects => "INTERSECTS",
-            Func::Distance | Func::DistanceGeom => "DISTANCE",
-            Func::Area => "AREA",
-            Func::Centroid => "CENTROID",
-            Func::Coord1 => "COORD1",
-            Func::Coord2 => "COORD2",
-            Func::Coordsys => "COORDSYS",
-            Func::CastGeom => "CAST",
-            other => other.name(),
+        if self == Func::CastGeom {
+            return "CAST";
         }
+        super::FUNCTIONS
+            .iter()
+            .find(|d| d.udfs.contains(&self))
+            .map_or(self.name(), |d| d.name)
     }
 
     /// Looks a function up by its SQL name (case-insensitive).

@@ -9,18 +9,15 @@
 //! `Int64` for HEALPix orders and indexes). NULL in any argument gives NULL,
 //! except where a function says otherwise (`ivo_epoch_prop*`).
 //!
-//! The translator maps ADQL onto these names:
-//!
-//! | ADQL | UDF |
-//! |---|---|
-//! | `POINT`, `CIRCLE`, `BOX`, `POLYGON`, `REGION` | `adql_point`, `adql_circle`, `adql_box`, `adql_polygon` (`adql_polygon_of` for one array), `adql_region` |
-//! | `CONTAINS`, `INTERSECTS` | `adql_contains`, `adql_intersects` (Int32 1/0) |
-//! | `DISTANCE` | `adql_distance` (4 numbers), `adql_distance_geom` (2 points) |
-//! | `AREA`, `CENTROID`, `COORD1`, `COORD2`, `COORDSYS` | `adql_area`, `adql_centroid`, `adql_coord1`, `adql_coord2`, `adql_coordsys` |
-//! | `CAST(x AS POINT)` ... | `adql_cast_geom('POINT', x)` |
-//! | `CONTAINS(POINT(a, b), CIRCLE(...))` fast path | `adql_in_circle(a, b, clon, clat, r)` |
-//! | `CONTAINS(POINT(a, b), g)` fast path | `adql_in_geom(a, b, g)` |
-//! | positional joins | `adql_cell(depth, lon, lat)` = any of `adql_cone_cells(depth, lon, lat, r)` |
+//! Which ADQL function each implements is the function catalogue's
+//! ([`crate::functions::FunctionDef::udfs`]); the translator picks among
+//! them by the arguments: `CONTAINS(POINT(a, b), CIRCLE(...))` becomes
+//! `adql_in_circle(a, b, clon, clat, r)` and `CONTAINS(POINT(a, b), g)`
+//! `adql_in_geom(a, b, g)` (fast paths), `DISTANCE` of two points
+//! `adql_distance` on their coordinates, one array `adql_polygon_of`;
+//! `CAST(x AS POINT)` is `adql_cast_geom('POINT', x)`, and positional
+//! joins match `adql_cell(depth, lon, lat)` against any of
+//! `adql_cone_cells(depth, lon, lat, r)`.
 //!
 //! The constructors accept the deprecated leading COOSYS string argument of
 //! ADQL 2.0 (ignored), and `CIRCLE`/`BOX`/`POLYGON` also take POINT arguments
