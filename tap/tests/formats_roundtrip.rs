@@ -195,16 +195,10 @@ fn named_dir(name: &str) -> PathBuf {
     d
 }
 
-const ALL: [Format; 8] = [
-    Format::VoTableBinary2,
-    Format::VoTableBinary,
-    Format::VoTableTableData,
-    Format::Csv,
-    Format::Tsv,
-    Format::Json,
-    Format::Fits,
-    Format::Parquet,
-];
+/// Every format the service writes.
+fn every_format() -> Vec<Format> {
+    Format::all().into_iter().map(|(f, _, _)| f).collect()
+}
 
 fn file_name(f: Format) -> String {
     let stem = match f {
@@ -220,7 +214,7 @@ fn file_name(f: Format) -> String {
 fn batch_boundaries_do_not_matter() {
     let whole = [batch()];
     let rows = one_row_batches();
-    for f in ALL {
+    for f in every_format() {
         let a = encode(f, &whole, false);
         let b = encode(f, &rows, false);
         assert!(a == b, "{f:?}: one batch and one-row batches differ");
@@ -687,7 +681,7 @@ fn error_document() {
 
 #[test]
 fn empty_result() {
-    for f in ALL {
+    for f in every_format() {
         let out = encode(f, &[], false);
         assert!(!out.is_empty(), "{f:?}");
         if matches!(
@@ -858,7 +852,7 @@ fn fits_structure() {
 /// Every kind of output, as files in `dir`: `<serialization>.<ext>`,
 /// `overflow-*`, `error-*` (fail after 3 rows), `empty-*`, `error.vot`.
 fn write_outputs(dir: &Path) {
-    for f in ALL {
+    for f in every_format() {
         let name = file_name(f);
         std::fs::write(dir.join(&name), encode(f, &one_row_batches(), false)).unwrap();
         std::fs::write(dir.join(format!("empty-{name}")), encode(f, &[], false)).unwrap();
