@@ -331,3 +331,31 @@ async fn oai_pmh_records_validate_and_harvest() {
         "{listed}"
     );
 }
+
+/// Out of the box, with no registry configuration at all, every OAI-PMH
+/// verb and every record validates: the defaults (authority, contact
+/// address as `adminEmail`, titles) are valid values.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_default_configuration_publishes_valid_documents() {
+    let root = common::real_catalog().await;
+    let catalog = root.local_dir().unwrap().to_string_lossy().to_string();
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (_server, site) = common::serve(&catalog, data.path(), &[]);
+    let w = work.path();
+    for (name, query) in [
+        ("identify", "verb=Identify"),
+        ("records", "verb=ListRecords&metadataPrefix=ivo_vor"),
+        ("records-dc", "verb=ListRecords&metadataPrefix=oai_dc"),
+    ] {
+        let (status, doc) = get(&format!("{site}/oai?{query}")).await;
+        assert_eq!(status, 200, "{name}: {doc}");
+        assert!(!doc.contains("<error"), "{name}: {doc}");
+        xmllint(w, &format!("default-{name}.xml"), &doc);
+    }
+    let (_, identify) = get(&format!("{site}/oai?verb=Identify")).await;
+    assert_eq!(
+        first(&identify, "adminEmail"),
+        Some("astrolake@localhost.localdomain")
+    );
+}

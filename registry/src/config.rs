@@ -73,7 +73,8 @@ impl Default for RegistryConfig {
             publisher_id: None,
             creators: Vec::new(),
             contact_name: "astrolake operator".into(),
-            contact_email: "astrolake@localhost".into(),
+            // OAI-PMH's emailType wants a dot after the `@`.
+            contact_email: "astrolake@localhost.localdomain".into(),
             subjects: vec!["astronomical-databases".into()],
             content_level: vec!["Research".into()],
             rights: None,
@@ -114,6 +115,13 @@ impl RegistryConfig {
         if self.contact_email.trim().is_empty() {
             return Err("[registry] contact_email is empty (it is OAI-PMH's adminEmail)".into());
         }
+        if !is_oai_email(&self.contact_email) {
+            return Err(format!(
+                "[registry] contact_email {:?} is not an address OAI-PMH accepts as \
+                 adminEmail (name@domain.tld, no spaces, a dot in the domain)",
+                self.contact_email
+            ));
+        }
         if !self.oai_path.starts_with('/') {
             return Err(format!(
                 "[registry] oai_path {:?} must start with /",
@@ -122,6 +130,22 @@ impl RegistryConfig {
         }
         Ok(())
     }
+}
+
+/// Whether `s` matches OAI-PMH's `emailType` pattern `\S+@(\S+\.)+\S+`:
+/// no whitespace, and some `@` after at least one character with, after
+/// it, a `.` that is neither the first nor the last character.
+fn is_oai_email(s: &str) -> bool {
+    if s.is_empty() || s.chars().any(char::is_whitespace) {
+        return false;
+    }
+    s.char_indices().filter(|(_, c)| *c == '@').any(|(i, _)| {
+        let rest = &s[i + 1..];
+        i > 0
+            && rest
+                .char_indices()
+                .any(|(j, c)| c == '.' && j > 0 && j + 1 < rest.len())
+    })
 }
 
 #[cfg(test)]
@@ -143,5 +167,19 @@ mod tests {
         c.authority = "org.example".into();
         c.short_name = "a name far too long".into();
         assert!(c.validate().unwrap_err().contains("short_name"));
+        c.short_name = "ok".into();
+        for bad in [
+            "astrolake@localhost",
+            "@example.org",
+            "a@.org",
+            "a@org.",
+            "a b@example.org",
+        ] {
+            c.contact_email = bad.into();
+            assert!(c.validate().unwrap_err().contains("adminEmail"), "{bad}");
+        }
+        for good in ["ops@example.org", "a@b.c", "first.last@sub.example.org"] {
+            assert!(is_oai_email(good), "{good}");
+        }
     }
 }
