@@ -96,7 +96,7 @@ async fn run_query(catalog: &str, query: &str, sql: bool, explain: bool) -> Resu
         let ctx = catalog.session()?;
         ctx.sql(query).await?.execute_stream().await?
     } else {
-        let tables = astrolake_adql::Tables::from_catalog(&catalog);
+        let tables = crate::served::query_tables(&catalog);
         if explain {
             let t = astrolake_adql::plan(query, &tables).await?;
             println!("covers: {:?}", t.covers);

@@ -57,9 +57,13 @@ pub fn query_runtime(bytes: u64) -> Result<std::sync::Arc<RuntimeEnv>> {
         .build_arc()?)
 }
 
-/// The tables a catalogue serves (with TAP_SCHEMA) and their `/tables`
-/// entries.
-pub fn served_tables(cat: &Catalog) -> (astrolake_adql::Tables, Vec<astrolake_vosi::TableDoc>) {
+/// The tables a query can name in a catalogue: its own and TAP_SCHEMA's,
+/// the same for the server and for `astrolake query`.
+pub fn query_tables(cat: &Catalog) -> astrolake_adql::Tables {
+    query_tables_and_keys(cat).0
+}
+
+fn query_tables_and_keys(cat: &Catalog) -> (astrolake_adql::Tables, Vec<astrolake_vo::ForeignKey>) {
     let mut tables = astrolake_adql::Tables::from_catalog(cat);
     if let Some(rt) = QUERY_RUNTIME.get() {
         tables = tables.with_runtime(std::sync::Arc::clone(rt));
@@ -72,6 +76,13 @@ pub fn served_tables(cat: &Catalog) -> (astrolake_adql::Tables, Vec<astrolake_vo
         .collect();
     let keys = Vec::new();
     astrolake_tap::tap_schema::add_to(&mut tables, &schemas, &keys);
+    (tables, keys)
+}
+
+/// The tables a catalogue serves (with TAP_SCHEMA) and their `/tables`
+/// entries.
+pub fn served_tables(cat: &Catalog) -> (astrolake_adql::Tables, Vec<astrolake_vosi::TableDoc>) {
+    let (tables, keys) = query_tables_and_keys(cat);
     let keys = astrolake_tap::tap_schema::with_own_keys(&keys);
     let table_docs = astrolake_vosi::table_docs(&tables, Some(cat.manifest()), &keys);
     (tables, table_docs)

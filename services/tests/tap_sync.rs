@@ -349,3 +349,33 @@ async fn a_failure_while_running_ends_the_document_and_the_job() {
         .unwrap();
     assert!(error.contains("Divide by zero"), "{error}");
 }
+
+/// `astrolake query` sees the tables the server serves, TAP_SCHEMA
+/// included, and answers the same rows.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_command_line_sees_the_tables_the_server_serves() {
+    let (_server, base) = start(catalogue());
+    let q = "SELECT table_name, table_type FROM TAP_SCHEMA.tables ORDER BY table_name";
+    let out = Command::new(env!("CARGO_BIN_EXE_astrolake"))
+        .args(["query", "--catalog", &catalogue().to_string_lossy(), q])
+        .output()
+        .unwrap();
+    let cli = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "astrolake query: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (s, _, served) = sync(
+        &base,
+        &[("LANG", "ADQL"), ("QUERY", q), ("RESPONSEFORMAT", "csv")],
+    )
+    .await;
+    assert_eq!(s, 200, "{served}");
+    let lines = |t: &str| -> Vec<String> { t.lines().map(|l| l.trim_end().to_string()).collect() };
+    assert_eq!(lines(&cli), lines(&served));
+    assert!(
+        cli.contains("gaia.gaia_source") && cli.contains("TAP_SCHEMA.columns"),
+        "{cli}"
+    );
+}
