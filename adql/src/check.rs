@@ -591,6 +591,13 @@ impl Checker<'_> {
                     message: "POLYGON needs at least 3 vertices".into(),
                 });
             }
+            let args: Vec<&Expr> = args.iter().flatten().copied().collect();
+            if let Some((at, message)) = literal_geometry_problem(def.name, &kinds, &args) {
+                self.invalid.push(Problem {
+                    pos: pos_of(at),
+                    message,
+                });
+            }
             return;
         }
         // Say which argument is wrong, against the overload of that arity.
@@ -787,6 +794,60 @@ fn fits(o: &functions::Overload, kinds: &[Kind]) -> bool {
             let want = if i < n { o.args[i] } else { o.args[n - 1] };
             k.fits(want)
         })
+}
+
+/// A number written in the query (`95`, `-1.5`, `+2`), as a value.
+fn literal_number(e: &Expr) -> Option<f64> {
+    match e {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse().ok(),
+            _ => None,
+        },
+        Expr::UnaryOp { op, expr } => {
+            let v = literal_number(expr)?;
+            match op {
+                UnaryOperator::Minus => Some(-v),
+                UnaryOperator::Plus => Some(v),
+                _ => None,
+            }
+        }
+        Expr::Nested(e) => literal_number(e),
+        _ => None,
+    }
+}
+
+/// A geometry constructor whose coordinates or radius, written as numbers
+/// in the query, make no valid geometry (a latitude beyond ±90°, a
+/// negative radius): the argument and the message naming the value. The
+/// translator may never build such a geometry (`CONTAINS(POINT(…),
+/// CIRCLE(…))` compares coordinates), so the check refuses it here.
+fn literal_geometry_problem<'e>(
+    name: &str,
+    kinds: &[Kind],
+    args: &[&'e Expr],
+) -> Option<(&'e Expr, String)> {
+    let numbers = kinds.iter().all(|k| *k != Kind::Point);
+    // (argument index, what it is) of the values to check.
+    let checks: &[(usize, &str)] = match (name, args.len(), numbers) {
+        ("POINT", 2, _) => &[(1, "lat")],
+        ("CIRCLE", 3, true) => &[(1, "lat"), (2, "radius")],
+        ("CIRCLE", 2, false) => &[(1, "radius")],
+        ("BOX", 4, true) => &[(1, "lat")],
+        _ => &[],
+    };
+    for &(i, what) in checks {
+        let Some(v) = literal_number(args[i]) else {
+            continue;
+        };
+        let invalid = match what {
+            "lat" => crate::geometry::Geom::point(0.0, v).err(),
+            _ => crate::geometry::Geom::circle(0.0, 0.0, v).err(),
+        };
+        if let Some(e) = invalid {
+            return Some((args[i], format!("{name}: {e}")));
+        }
+    }
+    None
 }
 
 /// The kind of a column from its VOTable datatype and xtype.

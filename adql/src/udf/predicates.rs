@@ -9,9 +9,9 @@ use arrow::datatypes::{DataType, Float64Type, Int32Type};
 use datafusion::common::Result;
 use datafusion::logical_expr::ColumnarValue;
 
-use crate::geometry::{self, ConeTest};
+use crate::geometry::{self, ConeTest, Geom};
 
-use super::columns::{f64_cols, geom_cols, map_prim, GeomCol, GeomOut};
+use super::columns::{all_finite, f64_cols, geom_cols, geom_err, map_prim, GeomCol, GeomOut};
 use crate::functions::Func;
 
 // ---------------------------------------------------------------------------
@@ -106,15 +106,29 @@ pub(super) fn coordsys(f: Func, a: &[ColumnarValue], n: usize) -> Result<ArrayRe
 
 pub(super) fn in_circle(a: &[ColumnarValue], n: usize) -> Result<ArrayRef> {
     let [lon, lat, clon, clat, r] = f64_cols::<5>(a)?;
+    // The translator compares coordinates instead of building the CIRCLE,
+    // so its centre and radius are checked here as the constructor would.
+    let valid = |x: f64, y: f64, r: f64| -> Result<()> {
+        if all_finite(&[x, y, r]) {
+            Geom::circle(x, y, r).map_err(|e| geom_err(Func::Circle, e))?;
+        }
+        Ok(())
+    };
     if let (Some(Some(x)), Some(Some(y)), Some(Some(r))) =
         (clon.as_const(), clat.as_const(), r.as_const())
     {
+        valid(x, y, r)?;
         // Constant circle: one unit vector per row, nothing else.
         let cone = ConeTest::new(x, y, r);
         let cols = [lon, lat];
         return Ok(map_prim::<2, Float64Type, Int32Type>(&cols, n, |[a, b]| {
             i32::from(cone.contains(a, b))
         }));
+    }
+    for i in 0..n {
+        if let (Some(x), Some(y), Some(r)) = (clon.get(i), clat.get(i), r.get(i)) {
+            valid(x, y, r)?;
+        }
     }
     let cols = [lon, lat, clon, clat, r];
     Ok(map_prim::<5, Float64Type, Int32Type>(
@@ -185,5 +199,25 @@ mod tests {
         assert_eq!(v, ScalarValue::Int32(None));
         let v = one("SELECT adql_intersects(NULL, adql_circle(10, 20.5, 1))").await;
         assert_eq!(v, ScalarValue::Int32(None));
+    }
+
+    #[tokio::test]
+    async fn the_fast_cone_checks_its_circle() {
+        // Constant (folded) and per-row circles alike: never rows from a
+        // circle that is none.
+        let e = err("SELECT adql_in_circle(10, 20, 10, 20, 0 - 1)").await;
+        assert!(
+            e.contains("CIRCLE: circle radius -1 is outside [0, 180]"),
+            "{e}"
+        );
+        let e =
+            err("SELECT adql_in_circle(10, 20, 10, 90 + v, 1) FROM (VALUES (1.0), (2.0)) AS t(v)")
+                .await;
+        assert!(
+            e.contains("CIRCLE: latitude 91 is outside [-90, 90]"),
+            "{e}"
+        );
+        let v = one("SELECT adql_in_circle(10, 20, 10, 20.5, 1)").await;
+        assert_eq!(i32_of(&v), Some(1));
     }
 }
