@@ -286,6 +286,87 @@ fn query_params(req: &HttpRequest) -> Params {
         .collect()
 }
 
+/// The request's Content-Type as sent (empty when absent).
+fn raw_content_type(req: &HttpRequest) -> String {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default()
+}
+
+/// The boundary of a `multipart/form-data` Content-Type, read the way
+/// clients write it: quoted (`boundary="a b"`) or not, and unquoted
+/// boundaries with characters a strict MIME parser refuses (astroquery's
+/// TapPlus sends `boundary====1733590000000===`); parameter names in any
+/// case, other parameters (`charset=`) ignored. Missing, empty, over 200
+/// characters, or holding a quote, a backslash or a control character:
+/// a 400 that says which.
+pub fn multipart_boundary(content_type: &str) -> Result<String> {
+    let bad = |why: String| {
+        UwsError::BadRequest(format!(
+            "the Content-Type {content_type:?} is not a usable multipart/form-data type: {why}"
+        ))
+    };
+    let mut rest = content_type.split_once(';').map_or("", |(_, r)| r);
+    let mut boundary = None;
+    while !rest.trim().is_empty() {
+        let (name, after) = rest
+            .split_once('=')
+            .ok_or_else(|| bad(format!("the parameter {:?} has no value", rest.trim())))?;
+        let after = after.trim_start();
+        let (value, next) = if let Some(q) = after.strip_prefix('"') {
+            // A quoted string: up to the closing quote, `\x` is x.
+            let mut v = String::new();
+            let mut chars = q.char_indices();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => v.extend(chars.next().map(|(_, c)| c)),
+                    '"' => {
+                        end = Some(i + 1);
+                        break;
+                    }
+                    c => v.push(c),
+                }
+            }
+            let end = end.ok_or_else(|| bad("a quoted value has no closing quote".into()))?;
+            let next = q[end..].trim_start();
+            let next = match next.strip_prefix(';') {
+                Some(n) => n,
+                None if next.is_empty() => next,
+                None => return Err(bad(format!("unexpected {next:?} after a quoted value"))),
+            };
+            (v, next)
+        } else {
+            match after.split_once(';') {
+                Some((v, n)) => (v.trim().to_string(), n),
+                None => (after.trim().to_string(), ""),
+            }
+        };
+        if name.trim().eq_ignore_ascii_case("boundary") {
+            boundary = Some(value);
+        }
+        rest = next;
+    }
+    let b = boundary.ok_or_else(|| bad("it has no boundary parameter".into()))?;
+    if b.is_empty() {
+        return Err(bad("its boundary is empty".into()));
+    }
+    if b.chars().count() > 200 {
+        return Err(bad(format!(
+            "its boundary has {} characters (at most 200)",
+            b.chars().count()
+        )));
+    }
+    if let Some(c) = b
+        .chars()
+        .find(|c| c.is_control() || *c == '"' || *c == '\\')
+    {
+        return Err(bad(format!("its boundary holds the character {c:?}")));
+    }
+    Ok(b)
+}
+
 fn bad_body(e: impl std::fmt::Display) -> UwsError {
     UwsError::BadRequest(format!("cannot read the request body: {e}"))
 }
@@ -404,7 +485,14 @@ pub async fn read_request_with(
             seen: Rc::clone(&seen),
             limit,
         };
-        let mut parts = Multipart::new(req.headers(), body);
+        let boundary = multipart_boundary(&raw_content_type(req))?;
+        let mut headers = header::HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_str(&format!("multipart/form-data; boundary=\"{boundary}\""))
+                .map_err(|_| UwsError::BadRequest("the multipart boundary is not valid".into()))?,
+        );
+        let mut parts = Multipart::new(&headers, body);
         let failed = |e: actix_multipart::MultipartError| {
             if seen.get() > limit {
                 too_large(limit)
@@ -712,6 +800,54 @@ async fn file_response(path: PathBuf, mime: &str) -> Result<HttpResponse> {
 #[cfg(test)]
 mod error_tests {
     use super::*;
+
+    #[test]
+    fn multipart_boundaries_as_clients_write_them() {
+        for (ct, want) in [
+            ("multipart/form-data; boundary=abc", "abc"),
+            // astroquery's TapPlus: '=' unquoted.
+            (
+                "multipart/form-data; boundary====1733590000000===",
+                "===1733590000000===",
+            ),
+            ("Multipart/Form-Data;BOUNDARY=\"a b=c;d\"", "a b=c;d"),
+            (
+                "multipart/form-data; charset=utf-8; boundary=\"x\\\"\"; y=z",
+                "x\"",
+            ),
+            (
+                "multipart/form-data; boundary=--------------------------123456",
+                "--------------------------123456",
+            ),
+        ] {
+            match multipart_boundary(ct) {
+                Ok(b) if want.contains('"') => panic!("{ct}: {b:?} should be refused"),
+                Ok(b) => assert_eq!(b, want, "{ct}"),
+                Err(e) => assert!(want.contains('"'), "{ct}: {e}"),
+            }
+        }
+        for (ct, why) in [
+            ("multipart/form-data", "no boundary parameter"),
+            ("multipart/form-data; boundary=", "boundary is empty"),
+            ("multipart/form-data; boundary=\"open", "no closing quote"),
+            ("multipart/form-data; charset", "has no value"),
+            (
+                "multipart/form-data; boundary=\"a\" junk",
+                "after a quoted value",
+            ),
+        ] {
+            let e = multipart_boundary(ct).unwrap_err().to_string();
+            assert!(
+                e.contains(why) && e.contains("multipart/form-data"),
+                "{ct}: {e}"
+            );
+        }
+        let long = format!("multipart/form-data; boundary={}", "b".repeat(201));
+        assert!(multipart_boundary(&long)
+            .unwrap_err()
+            .to_string()
+            .contains("201 characters"));
+    }
 
     fn body(e: &UwsError) -> (u16, String) {
         let r = e.error_response();

@@ -596,6 +596,67 @@ async fn multipart_upload_reaches_the_executor() {
     assert_eq!(small.store().count().unwrap(), 0);
 }
 
+/// The multipart request astroquery's TapPlus sends (`upload_resource`):
+/// an unquoted boundary full of `=`, and `Content-Type: None` on the file
+/// part. Parameters and the file both arrive.
+#[actix_web::test]
+async fn a_tapplus_multipart_request_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let uws = Uws::open(config(tmp.path()), TestExecutor::default())
+        .await
+        .unwrap();
+    let app = service!(uws);
+    let votable = "<VOTABLE version=\"1.4\"><RESOURCE><TABLE><FIELD name=\"x\" datatype=\"int\"/>\
+                   <DATA><TABLEDATA><TR><TD>1</TD></TR></TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>";
+    let boundary = "===1733590000000===";
+    let body = multipart(
+        boundary,
+        &[
+            ("REQUEST", None, None, b"doQuery"),
+            ("LANG", None, None, b"ADQL"),
+            ("QUERY", None, None, b"SELECT * FROM TAP_UPLOAD.t"),
+            ("UPLOAD", None, None, b"t,param:t"),
+            ("t", Some("t.xml"), Some("None"), votable.as_bytes()),
+        ],
+    );
+    let r = call(
+        &app,
+        TestRequest::post()
+            .uri("/tap/async")
+            .insert_header((
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            ))
+            .set_payload(body),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let id = r.location.unwrap().rsplit('/').next().unwrap().to_string();
+    let job: Job = uws.get(&id).await.unwrap();
+    assert_eq!(job.uploads.len(), 1);
+    assert_eq!(job.uploads[0].size, votable.len() as u64);
+    assert!(job
+        .parameters
+        .iter()
+        .any(|(k, v)| k == "QUERY" && v == "SELECT * FROM TAP_UPLOAD.t"));
+
+    // A boundary that is really missing says so.
+    let r = call(
+        &app,
+        TestRequest::post()
+            .uri("/tap/async")
+            .insert_header(("content-type", "multipart/form-data; charset=utf-8"))
+            .set_payload("x"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.text().contains("has no boundary parameter"),
+        "{}",
+        r.text()
+    );
+}
+
 #[actix_web::test]
 async fn wait_over_http() {
     let tmp = tempfile::tempdir().unwrap();
