@@ -796,26 +796,6 @@ fn fits(o: &functions::Overload, kinds: &[Kind]) -> bool {
         })
 }
 
-/// A number written in the query (`95`, `-1.5`, `+2`), as a value.
-fn literal_number(e: &Expr) -> Option<f64> {
-    match e {
-        Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n.parse().ok(),
-            _ => None,
-        },
-        Expr::UnaryOp { op, expr } => {
-            let v = literal_number(expr)?;
-            match op {
-                UnaryOperator::Minus => Some(-v),
-                UnaryOperator::Plus => Some(v),
-                _ => None,
-            }
-        }
-        Expr::Nested(e) => literal_number(e),
-        _ => None,
-    }
-}
-
 /// A geometry constructor whose coordinates or radius, written as numbers
 /// in the query, make no valid geometry (a latitude beyond ±90°, a
 /// negative radius): the argument and the message naming the value. The
@@ -836,7 +816,7 @@ fn literal_geometry_problem<'e>(
         _ => &[],
     };
     for &(i, what) in checks {
-        let Some(v) = literal_number(args[i]) else {
+        let Some(v) = crate::sql_ast::const_num(args[i]) else {
             continue;
         };
         let invalid = match what {

@@ -3,13 +3,16 @@
 //! The translate stage rewrites the checked ADQL tree into the SQL tree
 //! DataFusion plans; whatever it adds (cover filters, cell columns of a
 //! positional join, the numbered rows of `INTERSECT ALL`) is built here as
-//! tree nodes, never formatted as SQL text and parsed again.
+//! tree nodes, never formatted as SQL text and parsed again. The readers
+//! at the end (a call's name and plain arguments, a constant number) are
+//! what the check and translate stages both ask of an expression.
 
 use sqlparser::ast::{
-    Array, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments,
-    GroupByExpr, Ident, ObjectName, Query, Select, SelectFlavor, SelectItem,
+    Array, BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    FunctionArguments, GroupByExpr, Ident, ObjectName, Query, Select, SelectFlavor, SelectItem,
     SelectItemQualifiedWildcardKind, SetExpr, TableAlias, TableAliasColumnDef, TableFactor,
-    TableWithJoins, Value, ValueWithSpan, WildcardAdditionalOptions, WindowSpec, WindowType,
+    TableWithJoins, UnaryOperator, Value, ValueWithSpan, WildcardAdditionalOptions, WindowSpec,
+    WindowType,
 };
 
 /// `name(args…)`.
@@ -165,4 +168,87 @@ pub(crate) fn derived(subquery: Box<Query>, name: Ident, columns: Vec<Ident>) ->
         alias: Some(alias(name, columns)),
         sample: None,
     }
+}
+
+// Reading the tree: what both the check and the translate stage ask of
+// an expression written in the query.
+
+/// A call's name, upper-cased as the function catalogue spells it.
+pub(crate) fn func_name(f: &Function) -> String {
+    f.name.to_string().to_ascii_uppercase()
+}
+
+/// A call's plain arguments (a geometry constructor's leading
+/// coordinate-system string dropped).
+pub(crate) fn args_of(f: &Function) -> Vec<&Expr> {
+    let mut args: Vec<&Expr> = match &f.args {
+        FunctionArguments::List(l) => l
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if crate::functions::takes_coordsys(&func_name(f)) {
+        if let Some(first) = args.first() {
+            if matches!(first, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_) | Value::Null))
+            {
+                args.remove(0);
+            }
+        }
+    }
+    args
+}
+
+/// The expression inside any parentheses.
+pub(crate) fn strip(e: &Expr) -> &Expr {
+    match e {
+        Expr::Nested(i) => strip(i),
+        e => e,
+    }
+}
+
+/// A constant number (literals, signs, + - * /, PI()).
+pub(crate) fn const_num(e: &Expr) -> Option<f64> {
+    match strip(e) {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse().ok(),
+            _ => None,
+        },
+        Expr::UnaryOp { op, expr } => {
+            let x = const_num(expr)?;
+            match op {
+                UnaryOperator::Minus => Some(-x),
+                UnaryOperator::Plus => Some(x),
+                _ => None,
+            }
+        }
+        Expr::BinaryOp { left, op, right } => {
+            let (a, b) = (const_num(left)?, const_num(right)?);
+            match op {
+                BinaryOperator::Plus => Some(a + b),
+                BinaryOperator::Minus => Some(a - b),
+                BinaryOperator::Multiply => Some(a * b),
+                BinaryOperator::Divide if b != 0.0 => Some(a / b),
+                _ => None,
+            }
+        }
+        Expr::Function(f) => {
+            let args: Vec<f64> = args_of(f)
+                .into_iter()
+                .map(const_num)
+                .collect::<Option<_>>()?;
+            match (func_name(f).as_str(), &args[..]) {
+                ("PI", []) => Some(std::f64::consts::PI),
+                ("RADIANS", [x]) => Some(x.to_radians()),
+                ("DEGREES", [x]) => Some(x.to_degrees()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+    .filter(|x| x.is_finite())
 }

@@ -34,17 +34,17 @@ use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use sqlparser::ast::{
-    BinaryOperator, DataType, ExcludeSelectItem, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArguments, Ident, JoinConstraint, JoinOperator, LimitClause, ObjectName, Query, Select,
-    SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Spanned, Statement, TableAlias,
-    TableFactor, TableWithJoins, TopQuantity, Value, VisitMut, VisitorMut,
+    BinaryOperator, DataType, ExcludeSelectItem, Expr, Function, Ident, JoinConstraint,
+    JoinOperator, LimitClause, ObjectName, Query, Select, SelectItem,
+    SelectItemQualifiedWildcardKind, SetExpr, Spanned, Statement, TableAlias, TableFactor,
+    TableWithJoins, TopQuantity, Value, VisitMut, VisitorMut,
 };
 
 use crate::check::{ident_parts, Checked};
 use crate::error::{AdqlError, Pos, Problem, Result};
 use crate::functions::Func;
 use crate::geometry::{self, Geom};
-use crate::sql_ast::{self, call, num};
+use crate::sql_ast::{self, args_of, call, const_num, func_name, num, strip};
 use crate::tables::{TableEntry, Tables};
 
 /// Metadata keys of result fields (Arrow field metadata).
@@ -219,84 +219,6 @@ struct Translator<'a> {
     joins: Vec<(u8, f64)>,
     cells: usize,
     problems: Vec<Problem>,
-}
-
-fn func_name(f: &Function) -> String {
-    f.name.to_string().to_ascii_uppercase()
-}
-
-/// A call's plain arguments (a geometry constructor's leading
-/// coordinate-system string dropped).
-fn args_of(f: &Function) -> Vec<&Expr> {
-    let mut args: Vec<&Expr> = match &f.args {
-        FunctionArguments::List(l) => l
-            .args
-            .iter()
-            .filter_map(|a| match a {
-                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    if crate::functions::takes_coordsys(&func_name(f)) {
-        if let Some(first) = args.first() {
-            if matches!(first, Expr::Value(v) if matches!(v.value, Value::SingleQuotedString(_) | Value::Null))
-            {
-                args.remove(0);
-            }
-        }
-    }
-    args
-}
-
-fn strip(e: &Expr) -> &Expr {
-    match e {
-        Expr::Nested(i) => strip(i),
-        e => e,
-    }
-}
-
-/// A constant number (literals, signs, + - * /, PI()).
-fn const_num(e: &Expr) -> Option<f64> {
-    match strip(e) {
-        Expr::Value(v) => match &v.value {
-            Value::Number(n, _) => n.parse().ok(),
-            _ => None,
-        },
-        Expr::UnaryOp { op, expr } => {
-            let x = const_num(expr)?;
-            match op {
-                sqlparser::ast::UnaryOperator::Minus => Some(-x),
-                sqlparser::ast::UnaryOperator::Plus => Some(x),
-                _ => None,
-            }
-        }
-        Expr::BinaryOp { left, op, right } => {
-            let (a, b) = (const_num(left)?, const_num(right)?);
-            match op {
-                BinaryOperator::Plus => Some(a + b),
-                BinaryOperator::Minus => Some(a - b),
-                BinaryOperator::Multiply => Some(a * b),
-                BinaryOperator::Divide if b != 0.0 => Some(a / b),
-                _ => None,
-            }
-        }
-        Expr::Function(f) => {
-            let args: Vec<f64> = args_of(f)
-                .into_iter()
-                .map(const_num)
-                .collect::<Option<_>>()?;
-            match (func_name(f).as_str(), &args[..]) {
-                ("PI", []) => Some(std::f64::consts::PI),
-                ("RADIANS", [x]) => Some(x.to_radians()),
-                ("DEGREES", [x]) => Some(x.to_degrees()),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-    .filter(|x| x.is_finite())
 }
 
 /// A constant geometry.
