@@ -752,9 +752,9 @@ fn json_values() {
     let out = encode(Format::Json, &[batch()], true);
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["status"], "OVERFLOW");
-    assert_eq!(v["columns"][7]["unit"], "deg");
-    assert_eq!(v["columns"][11]["xtype"], "point");
-    assert_eq!(v["columns"][14]["name"], "RA_2");
+    assert_eq!(v["metadata"][7]["unit"], "deg");
+    assert_eq!(v["metadata"][11]["xtype"], "point");
+    assert_eq!(v["metadata"][14]["name"], "RA_2");
     let data = v["data"].as_array().unwrap();
     assert_eq!(data.len(), 5);
     assert_eq!(data[0][0].as_i64(), Some(i64::MIN));

@@ -19,29 +19,37 @@
 //! (so that a truncated result never passes for a complete one: strict
 //! readers reject that line, and comment-aware ones such as
 //! `pandas.read_csv(comment='#')` or astropy skip it).
+//!
+//! ECSV: the YAML header of [`super::ecsv`], then CSV with LF line ends,
+//! booleans `True`/`False` and arrays as quoted JSON arrays.
 
 use arrow::record_batch::RecordBatch;
 
-use super::{cell, cell_text, Cell, Error, Plan, Result};
+use super::json::json_value;
+use super::{cell_text, Cell, Error, Plan, Result};
 
-/// CSV or TSV.
+/// CSV, TSV or ECSV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flavor {
     Csv,
     Tsv,
+    Ecsv,
 }
 
-/// The CSV/TSV encoder.
+/// The CSV/TSV/ECSV encoder.
 pub(crate) struct TextEncoder {
     flavor: Flavor,
+    /// What comes before the line of column names (ECSV's header).
+    preamble: String,
     plan: Plan,
     done: bool,
 }
 
 impl TextEncoder {
-    pub(crate) fn new(flavor: Flavor, plan: Plan) -> Self {
+    pub(crate) fn new(flavor: Flavor, preamble: String, plan: Plan) -> Self {
         TextEncoder {
             flavor,
+            preamble,
             plan,
             done: false,
         }
@@ -49,7 +57,7 @@ impl TextEncoder {
 
     fn sep(&self) -> &'static str {
         match self.flavor {
-            Flavor::Csv => ",",
+            Flavor::Csv | Flavor::Ecsv => ",",
             Flavor::Tsv => "\t",
         }
     }
@@ -57,24 +65,14 @@ impl TextEncoder {
     fn eol(&self) -> &'static str {
         match self.flavor {
             Flavor::Csv => "\r\n",
-            Flavor::Tsv => "\n",
+            Flavor::Tsv | Flavor::Ecsv => "\n",
         }
     }
 
     /// A string field.
     fn field(&self, s: &str, out: &mut String) {
         match self.flavor {
-            Flavor::Csv => {
-                if s.is_empty() {
-                    out.push_str("\"\"");
-                } else if s.contains([',', '"', '\r', '\n']) {
-                    out.push('"');
-                    out.push_str(&s.replace('"', "\"\""));
-                    out.push('"');
-                } else {
-                    out.push_str(s);
-                }
-            }
+            Flavor::Csv | Flavor::Ecsv => csv_field(s, out),
             Flavor::Tsv => {
                 if s.contains(['\t', '\r', '\n']) {
                     out.push_str(&s.replace(['\t', '\r', '\n'], " "));
@@ -86,9 +84,24 @@ impl TextEncoder {
     }
 }
 
+/// A CSV string field (RFC 4180): quoted when it holds a comma, a quote,
+/// CR or LF, inner quotes doubled; the empty string as `""` (so that it
+/// differs from NULL, an empty field).
+pub(crate) fn csv_field(s: &str, out: &mut String) {
+    if s.is_empty() {
+        out.push_str("\"\"");
+    } else if s.contains([',', '"', '\r', '\n']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
 impl super::Encoder for TextEncoder {
     fn begin(&mut self) -> Result<Vec<u8>> {
-        let mut out = String::new();
+        let mut out = self.preamble.clone();
         for (i, c) in self.plan.columns.iter().enumerate() {
             if i > 0 {
                 out.push_str(self.sep());
@@ -103,25 +116,29 @@ impl super::Encoder for TextEncoder {
         if self.done {
             return Err(Error::State("batch after finish".into()));
         }
-        let arrays = self.plan.convert(b)?;
-        let mut out = String::new();
-        for row in 0..b.num_rows() {
-            for (i, a) in arrays.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(self.sep());
+        let out = self.plan.text_rows(
+            b,
+            |_| {},
+            self.sep(),
+            self.eol(),
+            |c, out| match c {
+                Cell::Null => {}
+                Cell::Str(s) => self.field(s, out),
+                Cell::Bool(v) if self.flavor == Flavor::Ecsv => {
+                    out.push_str(if v { "True" } else { "False" })
                 }
-                match cell(a, row) {
-                    Cell::Null => {}
-                    Cell::Str(s) => self.field(s, &mut out),
-                    other => {
-                        if let Some(t) = cell_text(other) {
-                            out.push_str(&t);
-                        }
+                c @ Cell::Array(..) if self.flavor == Flavor::Ecsv => {
+                    let mut json = String::new();
+                    json_value(c, &mut json);
+                    csv_field(&json, out);
+                }
+                other => {
+                    if let Some(t) = cell_text(other) {
+                        out.push_str(&t);
                     }
                 }
-            }
-            out.push_str(self.eol());
-        }
+            },
+        )?;
         Ok(out.into_bytes())
     }
 

@@ -14,8 +14,11 @@ pub enum Format {
     Csv,
     /// Tab-separated values with a header line.
     Tsv,
-    /// JSON: `{"columns": [...], "data": [[...], ...]}`.
+    /// JSON: `{"metadata": [...], "data": [[...], ...]}` (the Gaia archive's layout).
     Json,
+    /// ECSV 1.0 (astropy's enhanced CSV: a YAML header with the column
+    /// types and metadata).
+    Ecsv,
     /// FITS binary table.
     Fits,
     /// Parquet with VOParquet 1.0 metadata.
@@ -24,13 +27,14 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order [`Format::all`] lists them.
-    const ALL: [Format; 8] = [
+    const ALL: [Format; 9] = [
         Format::VoTableBinary2,
         Format::VoTableBinary,
         Format::VoTableTableData,
         Format::Csv,
         Format::Tsv,
         Format::Json,
+        Format::Ecsv,
         Format::Fits,
         Format::Parquet,
     ];
@@ -88,6 +92,8 @@ impl Format {
                 vec![
                     "votable/td",
                     "votable/tabledata",
+                    // The ESA Gaia archive's name (astroquery's TapPlus).
+                    "votable_plain",
                     "text/xml;serialization=TABLEDATA",
                 ],
             ),
@@ -101,6 +107,10 @@ impl Format {
                 ],
             ),
             Format::Json => ("application/json", vec!["json", "text/json"]),
+            Format::Ecsv => (
+                "text/x-ecsv",
+                vec!["ecsv", "text/ecsv", "application/x-ecsv"],
+            ),
             Format::Fits => (
                 "application/fits",
                 vec!["fits", "image/fits", "application/x-fits-table"],
@@ -125,6 +135,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Tsv => "tsv",
             Format::Json => "json",
+            Format::Ecsv => "ecsv",
             Format::Fits => "fits",
             Format::Parquet => "parquet",
         }
@@ -158,6 +169,9 @@ mod tests {
             ("votable/b2", VoTableBinary2),
             ("votable/b", VoTableBinary),
             ("votable/td", VoTableTableData),
+            ("votable_plain", VoTableTableData),
+            ("ecsv", Ecsv),
+            ("text/x-ecsv", Ecsv),
             (
                 "application/x-votable+xml;serialization=TABLEDATA",
                 VoTableTableData,

@@ -1,7 +1,8 @@
-//! JSON output.
+//! JSON output, in the layout of the ESA Gaia archive's `json` format
+//! (which astroquery's TapPlus reads: a `metadata` and a `data` member).
 //!
 //! ```text
-//! {"columns":[{"name":..,"datatype":..,"arraysize":..,"unit":..,"ucd":..,
+//! {"metadata":[{"name":..,"datatype":..,"arraysize":..,"unit":..,"ucd":..,
 //!              "utype":..,"xtype":..,"description":..}, ...],
 //!  "data":[
 //! [1,2.5,"text",[10.0,20.0],null],
@@ -20,7 +21,7 @@
 use arrow::record_batch::RecordBatch;
 use serde_json::{json, Value};
 
-use super::{cell, element, Cell, Error, Plan, Result};
+use super::{element, Cell, Error, Plan, Result};
 
 /// The JSON encoder.
 pub(crate) struct JsonEncoder {
@@ -44,7 +45,7 @@ impl JsonEncoder {
         self.done = true;
         let mut out = String::new();
         if !self.began {
-            out.push_str("{\"columns\":[],\"data\":[");
+            out.push_str("{\"metadata\":[],\"data\":[");
         }
         out.push_str("\n],\"status\":");
         out.push_str(&Value::from(status).to_string());
@@ -57,7 +58,9 @@ impl JsonEncoder {
     }
 }
 
-fn number(c: Cell<'_>, out: &mut String) {
+/// A cell as JSON: numbers, booleans, strings, arrays; NULL, NaN and
+/// infinities `null`.
+pub(crate) fn json_value(c: Cell<'_>, out: &mut String) {
     match c {
         Cell::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         Cell::Int(v) => out.push_str(&v.to_string()),
@@ -70,7 +73,7 @@ fn number(c: Cell<'_>, out: &mut String) {
                 if i > start {
                     out.push(',');
                 }
-                number(element(values, i), out);
+                json_value(element(values, i), out);
             }
             out.push(']');
         }
@@ -98,7 +101,7 @@ impl super::Encoder for JsonEncoder {
                 })
             })
             .collect();
-        let mut out = String::from("{\"columns\":");
+        let mut out = String::from("{\"metadata\":");
         out.push_str(&Value::Array(columns).to_string());
         out.push_str(",\n\"data\":[");
         self.began = true;
@@ -109,19 +112,12 @@ impl super::Encoder for JsonEncoder {
         if self.done {
             return Err(Error::State("batch after finish".into()));
         }
-        let arrays = self.plan.convert(b)?;
-        let mut out = String::new();
-        for row in 0..b.num_rows() {
-            out.push_str(if self.rows == 0 { "\n[" } else { ",\n[" });
-            self.rows += 1;
-            for (i, a) in arrays.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                number(cell(a, row), &mut out);
-            }
-            out.push(']');
-        }
+        let rows = &mut self.rows;
+        let open = |out: &mut String| {
+            out.push_str(if *rows == 0 { "\n[" } else { ",\n[" });
+            *rows += 1;
+        };
+        let out = self.plan.text_rows(b, open, ",", "]", json_value)?;
         Ok(out.into_bytes())
     }
 

@@ -22,6 +22,7 @@
 
 mod cell;
 mod csv;
+mod ecsv;
 mod fits;
 mod format;
 mod json;
@@ -129,9 +130,14 @@ pub fn encoder(format: Format, info: ResultInfo, schema: SchemaRef) -> Box<dyn E
             info,
             plan,
         )),
-        Format::Csv => Box::new(csv::TextEncoder::new(csv::Flavor::Csv, plan)),
-        Format::Tsv => Box::new(csv::TextEncoder::new(csv::Flavor::Tsv, plan)),
+        Format::Csv => Box::new(csv::TextEncoder::new(csv::Flavor::Csv, String::new(), plan)),
+        Format::Tsv => Box::new(csv::TextEncoder::new(csv::Flavor::Tsv, String::new(), plan)),
         Format::Json => Box::new(json::JsonEncoder::new(plan)),
+        Format::Ecsv => Box::new(csv::TextEncoder::new(
+            csv::Flavor::Ecsv,
+            ecsv::header(&info, &plan),
+            plan,
+        )),
         Format::Fits => Box::new(fits::FitsEncoder::new(info, plan)),
         Format::Parquet => Box::new(parquet::ParquetEncoder::new(info, plan)),
     }

@@ -16,7 +16,7 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use astrolake_vo::datatype::is_temporal;
 use astrolake_vo::field::delivered;
 
-use super::{Error, FieldMeta, Kind, Prim, Result, ResultInfo};
+use super::{cell, Cell, Error, FieldMeta, Kind, Prim, Result, ResultInfo};
 
 /// One output column.
 #[derive(Debug, Clone)]
@@ -77,6 +77,32 @@ impl Plan {
             .zip(b.columns())
             .map(|(c, a)| c.convert(a))
             .collect()
+    }
+
+    /// The converted batch as text, for the row-per-line encoders (CSV, TSV,
+    /// ECSV, JSON): `open` writes what comes before each row, `write` each
+    /// cell, `sep` goes between the cells of a row and `close` after each row.
+    pub(crate) fn text_rows(
+        &self,
+        b: &RecordBatch,
+        mut open: impl FnMut(&mut String),
+        sep: &str,
+        close: &str,
+        mut write: impl FnMut(Cell<'_>, &mut String),
+    ) -> Result<String> {
+        let arrays = self.convert(b)?;
+        let mut out = String::new();
+        for row in 0..b.num_rows() {
+            open(&mut out);
+            for (i, a) in arrays.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(sep);
+                }
+                write(cell(a, row), &mut out);
+            }
+            out.push_str(close);
+        }
+        Ok(out)
     }
 }
 
