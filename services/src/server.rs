@@ -51,6 +51,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             "/registry/{tail:.*}",
             web::get().to(registry::registry_record),
         )
+        .route(
+            astrolake_vosi::ESA_TAP_PLUS_SCHEMA_PATH,
+            web::get().to(tap::esa_tap_plus_schema),
+        )
         .route("/admin/import", web::post().to(admin::admin_import))
         .route("/catalogue/{tail:.*}", web::get().to(files::get))
         .route("/catalogue/{tail:.*}", web::head().to(files::get))

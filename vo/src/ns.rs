@@ -28,5 +28,8 @@ pub const TR: &str = "http://www.ivoa.net/xml/TAPRegExt/v1.0";
 pub const RI: &str = "http://www.ivoa.net/xml/RegistryInterface/v1.0";
 /// VORegistry.
 pub const VG: &str = "http://www.ivoa.net/xml/VORegistry/v1.0";
+/// The ESA archives' TAP+ attributes (`esatapplus:flags` on `/tables`
+/// columns), which astroquery's TapPlus reads.
+pub const ESA_TAP_PLUS: &str = "http://esa.int/xml/EsaTapPlus";
 /// OAI-PMH 2.0.
 pub const OAI: &str = "http://www.openarchives.org/OAI/2.0/";

@@ -11,7 +11,10 @@
 //! - [`tables()`] and [`table()`]: `/tables` (with `detail=min`) and
 //!   `/tables/{schema.table}` (VODataService 1.2 `TableSet` and `Table`),
 //!   from [`TableDoc`]s that [`table_docs`] builds from the query tables
-//!   and the catalogue manifest;
+//!   and the catalogue manifest ([`select_tables`] for the TAP+
+//!   `tables=a,b` parameter), for TAP+ clients ([`tap_plus_client`]) with
+//!   the `esatapplus:flags` astroquery's TapPlus reads (declared by
+//!   [`ESA_TAP_PLUS_SCHEMA`]);
 //! - [`examples()`]: `/examples`, the DALI 1.1 examples document (XHTML with
 //!   RDFa), with [`default_examples`] for the catalogue's tables.
 //!
@@ -32,4 +35,7 @@ pub use capabilities::{
     VOSI_CAPABILITIES, VOSI_TABLES,
 };
 pub use examples::{checked_examples, default_examples, examples, Example};
-pub use tables::{find_table, table, table_docs, tables, write_tableset, TableDoc, VosiError};
+pub use tables::{
+    find_table, select_tables, table, table_docs, tables, tap_plus_client, tap_plus_flags,
+    write_tableset, TableDoc, VosiError, ESA_TAP_PLUS_SCHEMA, ESA_TAP_PLUS_SCHEMA_PATH,
+};

@@ -1,5 +1,16 @@
 //! `/tables` and `/tables/{schema.table}`: VODataService 1.2 table
 //! descriptions.
+//!
+//! For TAP+ clients ([`tap_plus_client`]: astroquery's `TapPlus`, the
+//! client behind `astroquery.gaia`) the documents also carry the ESA
+//! archives' column attribute `esatapplus:flags` ([`tap_plus_flags`]),
+//! which TapPlus needs on every column. VODataService allows attributes of
+//! other namespaces on a column, but only declared ones (a strict
+//! wildcard): `xsd/EsaTapPlus.xsd` in this crate declares it (served at
+//! [`ESA_TAP_PLUS_SCHEMA_PATH`]), so the TAP+ documents validate with it.
+//! Every other client gets plain VODataService, because a validator that
+//! knows only the IVOA schemas (STILTS taplint) rejects any attribute it
+//! has no schema for. Registry records never carry it.
 
 use astrolake_adql::Tables;
 use astrolake_catalog::healpix::HEALPIX_COLUMN;
@@ -42,6 +53,9 @@ pub struct TableDoc {
     pub columns: Vec<FieldMeta>,
     /// Names of the indexed columns (flag `indexed`).
     pub indexed: Vec<String>,
+    /// The position columns (right ascension, declination) of a table
+    /// with a sky position.
+    pub position: Option<(String, String)>,
     /// Foreign keys from this table: target `schema.table` and
     /// (from column, target column) pairs.
     pub foreign_keys: Vec<(String, Vec<(String, String)>)>,
@@ -110,6 +124,7 @@ pub fn table_docs(
                 .map(|f| f.name.clone())
                 .collect();
             TableDoc {
+                position: e.position.clone(),
                 schema: e.schema.clone(),
                 schema_title: schema_entry.and_then(|s| s.title.clone()),
                 schema_description,
@@ -169,9 +184,68 @@ pub fn find_table<'a>(docs: &'a [TableDoc], name: &str) -> Result<&'a TableDoc, 
     }
 }
 
-/// Write the `<column>` of a field.
-fn column(d: &mut Doc, f: &FieldMeta, indexed: bool) {
-    d.start("column", &[]);
+/// The tables named in `names` (each as [`find_table`] finds it), in the
+/// order given, for `/tables?tables=a,b` (the TAP+ request astroquery's
+/// `load_table` sends).
+pub fn select_tables(docs: &[TableDoc], names: &[&str]) -> Result<Vec<TableDoc>, VosiError> {
+    names.iter().map(|n| find_table(docs, n).cloned()).collect()
+}
+
+/// Whether a `/tables` request comes from a TAP+ client, which needs the
+/// `esatapplus` attributes: one that names astroquery in its
+/// `User-Agent`, or sends none at all (TapPlus's GET requests go out from
+/// Python's `http.client` without one; pyvo, TOPCAT, STILTS, curl and
+/// browsers all name themselves).
+pub fn tap_plus_client(user_agent: Option<&str>) -> bool {
+    match user_agent.map(str::trim) {
+        None | Some("") => true,
+        Some(ua) => ua.to_ascii_lowercase().contains("astroquery"),
+    }
+}
+
+/// Where the service serves `xsd/EsaTapPlus.xsd`, below its root.
+pub const ESA_TAP_PLUS_SCHEMA_PATH: &str = "/xml/EsaTapPlus.xsd";
+
+/// The XML schema of the `esatapplus` attributes.
+pub const ESA_TAP_PLUS_SCHEMA: &str = include_str!("../xsd/EsaTapPlus.xsd");
+
+/// The TAP+ `esatapplus:flags` of a column, as the ESA archives set them:
+/// 1 the main right ascension, 2 the main declination, 4 a flux, 8 a
+/// magnitude, 16 the main identifier (the primary key), 0 anything else.
+/// The position columns are the table's own (`position`) or, without one,
+/// the columns whose UCD says `pos.eq.ra;meta.main` / `pos.eq.dec;meta.main`.
+pub fn tap_plus_flags(f: &FieldMeta, position: Option<&(String, String)>) -> u32 {
+    let ucd = f.ucd.as_deref().unwrap_or("").to_ascii_lowercase();
+    let words: Vec<&str> = ucd.split(';').map(str::trim).collect();
+    let main = words.contains(&"meta.main");
+    let first = words.first().copied().unwrap_or("");
+    match position {
+        Some((ra, _)) if *ra == f.name => return 1,
+        Some((_, dec)) if *dec == f.name => return 2,
+        _ => {}
+    }
+    if position.is_none() && main && first == "pos.eq.ra" {
+        1
+    } else if position.is_none() && main && first == "pos.eq.dec" {
+        2
+    } else if first.starts_with("phot.flux") {
+        4
+    } else if first.starts_with("phot.mag") {
+        8
+    } else if main && first == "meta.id" {
+        16
+    } else {
+        0
+    }
+}
+
+/// Write the `<column>` of a field; `flags`: its `esatapplus:flags`.
+fn column(d: &mut Doc, f: &FieldMeta, indexed: bool, flags: Option<u32>) {
+    let flags = flags.map(|v| v.to_string());
+    match &flags {
+        Some(v) => d.start("column", &[("esatapplus:flags", v)]),
+        None => d.start("column", &[]),
+    }
     d.elem("name", &[], &astrolake_adql::check::adql_name(&f.name));
     d.opt_elem("description", f.description.as_deref());
     d.opt_elem("unit", f.unit.as_deref());
@@ -200,7 +274,17 @@ fn column(d: &mut Doc, f: &FieldMeta, indexed: bool) {
 
 /// Write the content of a `vs:Table` (name … columns) inside the element
 /// `tag`.
-fn table_body(d: &mut Doc, tag: &str, root_attrs: &[(&str, &str)], t: &TableDoc, detail: bool) {
+///
+/// `tap_plus`: write the `esatapplus` attributes (the prefix declared by
+/// `root_attrs` or an enclosing element).
+fn table_body(
+    d: &mut Doc,
+    tag: &str,
+    root_attrs: &[(&str, &str)],
+    t: &TableDoc,
+    detail: bool,
+    tap_plus: bool,
+) {
     let mut attrs = root_attrs.to_vec();
     attrs.push(("type", "output"));
     d.start(tag, &attrs);
@@ -212,7 +296,8 @@ fn table_body(d: &mut Doc, tag: &str, root_attrs: &[(&str, &str)], t: &TableDoc,
     }
     if detail {
         for f in &t.columns {
-            column(d, f, t.indexed.contains(&f.name));
+            let flags = tap_plus.then(|| tap_plus_flags(f, t.position.as_ref()));
+            column(d, f, t.indexed.contains(&f.name), flags);
         }
         for (target, cols) in &t.foreign_keys {
             d.start("foreignKey", &[]);
@@ -232,27 +317,38 @@ fn table_body(d: &mut Doc, tag: &str, root_attrs: &[(&str, &str)], t: &TableDoc,
 /// The VOSI 1.1 tableset document (`<vosi:tableset>`): one `schema` per
 /// schema (name, title, description), one `table` per table (qualified
 /// name, description, `nrows`, columns). `detail_min` (`detail=min`)
-/// leaves the columns out.
-pub fn tables(entries: &[TableDoc], detail_min: bool) -> String {
+/// leaves the columns out. `tap_plus`: the columns carry
+/// `esatapplus:flags` (for [`tap_plus_client`]s).
+pub fn tables(entries: &[TableDoc], detail_min: bool, tap_plus: bool) -> String {
     let mut d = Doc::new();
     write_tableset(
         &mut d,
         "vosi:tableset",
-        &[
-            ("xmlns:vosi", ns::VOSI_TABLES),
-            ("xmlns:vs", ns::VS),
-            ("xmlns:xsi", ns::XSI),
-        ],
+        &root_attrs(tap_plus),
         entries,
         detail_min,
     );
     d.finish()
 }
 
+/// The namespace declarations of a `/tables` document.
+fn root_attrs(tap_plus: bool) -> Vec<(&'static str, &'static str)> {
+    let mut attrs = vec![
+        ("xmlns:vosi", ns::VOSI_TABLES),
+        ("xmlns:vs", ns::VS),
+        ("xmlns:xsi", ns::XSI),
+    ];
+    if tap_plus {
+        attrs.push(("xmlns:esatapplus", ns::ESA_TAP_PLUS));
+    }
+    attrs
+}
+
 /// A VODataService `TableSet` element named `tag` (`vosi:tableset` for
 /// `/tables`, `tableset` inside a registry record) with the attributes
 /// `attrs`: see [`tables()`]. The `vs` and `xsi` prefixes must be declared
-/// by `attrs` or an enclosing element.
+/// by `attrs` or an enclosing element; when `attrs` declares the
+/// `esatapplus` prefix, columns carry `esatapplus:flags`.
 pub fn write_tableset(
     d: &mut Doc,
     tag: &str,
@@ -260,6 +356,7 @@ pub fn write_tableset(
     entries: &[TableDoc],
     detail_min: bool,
 ) {
+    let tap_plus = attrs.iter().any(|(k, _)| *k == "xmlns:esatapplus");
     d.start(tag, attrs);
     // Schemas in order of first appearance (a TableSet needs at least one).
     let mut schemas: Vec<&str> = Vec::new();
@@ -282,7 +379,7 @@ pub fn write_tableset(
         d.opt_elem("title", title);
         d.opt_elem("description", description);
         for t in members {
-            table_body(d, "table", &[], t, !detail_min);
+            table_body(d, "table", &[], t, !detail_min, tap_plus);
         }
         d.end("schema");
     }
@@ -290,19 +387,17 @@ pub fn write_tableset(
 }
 
 /// The VOSI 1.1 document of one table (`<vosi:table>`), for
-/// `/tables/{schema.table}`: the table with all its columns.
-pub fn table(entry: &TableDoc) -> String {
+/// `/tables/{schema.table}`: the table with all its columns (`tap_plus`:
+/// with `esatapplus:flags`).
+pub fn table(entry: &TableDoc, tap_plus: bool) -> String {
     let mut d = Doc::new();
     table_body(
         &mut d,
         "vosi:table",
-        &[
-            ("xmlns:vosi", ns::VOSI_TABLES),
-            ("xmlns:vs", ns::VS),
-            ("xmlns:xsi", ns::XSI),
-        ],
+        &root_attrs(tap_plus),
         entry,
         true,
+        tap_plus,
     );
     d.finish()
 }

@@ -10,8 +10,9 @@ use std::process::Command;
 
 use astrolake_vo::FieldMeta;
 use astrolake_vosi::{
-    availability, capabilities, default_examples, examples, find_table, table, tables,
-    CapabilitiesConfig, DataLimit, LimitUnit, TableDoc, TimeLimit, UploadMethod, VosiError,
+    availability, capabilities, default_examples, examples, find_table, select_tables, table,
+    tables, tap_plus_client, tap_plus_flags, CapabilitiesConfig, DataLimit, LimitUnit, TableDoc,
+    TimeLimit, UploadMethod, VosiError,
 };
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -167,6 +168,7 @@ fn sample_tables() -> Vec<TableDoc> {
             field("_healpix_29", "long"),
         ],
         indexed: vec!["ra".into(), "dec".into(), "_healpix_29".into()],
+        position: Some(("ra".into(), "dec".into())),
         foreign_keys: vec![],
     };
     let tmass = TableDoc {
@@ -174,8 +176,15 @@ fn sample_tables() -> Vec<TableDoc> {
         description: None,
         title: None,
         nrows: None,
-        columns: vec![field("tmass_oid", "long"), field("j_m", "float")],
+        columns: vec![
+            field("tmass_oid", "long"),
+            FieldMeta {
+                ucd: Some("phot.mag;em.IR.J".into()),
+                ..field("j_m", "float")
+            },
+        ],
         indexed: vec![],
+        position: None,
         ..source.clone()
     };
     let schemas = TableDoc {
@@ -194,6 +203,7 @@ fn sample_tables() -> Vec<TableDoc> {
             field("schema_index", "int"),
         ],
         indexed: vec![],
+        position: None,
         foreign_keys: vec![(
             "TAP_SCHEMA.tables".into(),
             vec![("schema_name".into(), "schema_name".into())],
@@ -328,9 +338,9 @@ fn capabilities_validate() {
 #[test]
 fn tables_validate() {
     let docs = sample_tables();
-    let full = tables(&docs, false);
+    let full = tables(&docs, false, false);
     validate("tables.xml", &full);
-    let min = tables(&docs, true);
+    let min = tables(&docs, true, false);
     validate("tables-min.xml", &min);
     assert!(full.contains("<column>") && !min.contains("<column>"));
     assert!(min.contains("<name>gaia.gaia_source</name>"));
@@ -351,18 +361,96 @@ fn tables_validate() {
     assert!(t.contains(&("title".into(), "Gaia DR3 & 2MASS".into())));
 
     for d in &docs {
-        let one = table(d);
+        let one = table(d, false);
         validate(&format!("table-{}.xml", d.qualified()), &one);
         assert!(one.contains(&format!("<name>{}</name>", d.qualified())));
     }
 
     // No tables at all is still a valid document.
-    validate("tables-empty.xml", &tables(&[], false));
+    validate("tables-empty.xml", &tables(&[], false, false));
 
     // Control characters XML cannot carry do not break the document.
     let mut odd = docs[0].clone();
     odd.description = Some("bell\u{7} and nul\u{0}".into());
-    validate("table-control.xml", &table(&odd));
+    validate("table-control.xml", &table(&odd, false));
+}
+
+/// Validate `doc` against vosi-all.xsd with this crate's EsaTapPlus.xsd.
+fn validate_tap_plus(name: &str, doc: &str) {
+    let both = format!(
+        "<?xml version=\"1.0\"?>\n<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" \
+         targetNamespace=\"urn:astrolake-check:tap-plus\">\n\
+         <xs:import namespace=\"urn:astrolake-check:vosi\" schemaLocation=\"{}\"/>\n\
+         <xs:import namespace=\"http://esa.int/xml/EsaTapPlus\" schemaLocation=\"{}\"/>\n\
+         </xs:schema>\n",
+        xsd_dir().join("vosi-all.xsd").display(),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("xsd/EsaTapPlus.xsd")
+            .display()
+    );
+    let schema = write("tap-plus-all.xsd", &both);
+    let path = write(name, doc);
+    xmllint(&["--schema", schema.to_str().unwrap()], &path);
+}
+
+/// The TAP+ variant: every column has `esatapplus:flags` (what it is by
+/// position and UCD), the documents validate with the EsaTapPlus schema,
+/// and plain documents have none of it.
+#[test]
+fn tables_for_tap_plus_clients() {
+    let docs = sample_tables();
+    let full = tables(&docs, false, true);
+    validate_tap_plus("tables-tap-plus.xml", &full);
+    let columns = docs.iter().map(|d| d.columns.len()).sum::<usize>();
+    assert_eq!(full.matches("<column esatapplus:flags=").count(), columns);
+    assert!(full.contains("xmlns:esatapplus=\"http://esa.int/xml/EsaTapPlus\""));
+    validate_tap_plus("table-tap-plus.xml", &table(&docs[0], true));
+    validate_tap_plus("tables-min-tap-plus.xml", &tables(&docs, true, true));
+    let plain = tables(&docs, false, false);
+    assert!(!plain.contains("esatapplus"));
+
+    let flags: Vec<(&str, u32)> = docs[0]
+        .columns
+        .iter()
+        .map(|f| {
+            (
+                f.name.as_str(),
+                tap_plus_flags(f, docs[0].position.as_ref()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            ("source_id", 16),
+            ("ra", 1),
+            ("dec", 2),
+            ("pos", 0),
+            ("obs_time", 0),
+            ("designation", 0),
+            ("flag", 0),
+            ("_healpix_29", 0)
+        ]
+    );
+    // Without position columns the UCDs say which they are.
+    assert_eq!(tap_plus_flags(&docs[0].columns[1], None), 1);
+    assert_eq!(tap_plus_flags(&docs[1].columns[1], None), 8);
+
+    // TAP+ clients: astroquery by name, or no User-Agent at all.
+    assert!(tap_plus_client(None));
+    assert!(tap_plus_client(Some(
+        "astroquery/0.4.11 Python/3.11.7 (Linux)"
+    )));
+    assert!(!tap_plus_client(Some(
+        "pyVO/1.9.1 Python/3.11.7 (Linux) (IVOA-science)"
+    )));
+    assert!(!tap_plus_client(Some("STILTS/3.4.7-debian Java/17.0.15")));
+
+    // tables=a,b: those tables, in that order; an unknown one is an error.
+    let some = select_tables(&docs, &["tmass_psc", "gaia.gaia_source"]).unwrap();
+    let names: Vec<String> = some.iter().map(|d| d.qualified()).collect();
+    assert_eq!(names, ["gaia.tmass_psc", "gaia.gaia_source"]);
+    assert!(select_tables(&docs, &["gaia.nope"]).is_err());
 }
 
 #[test]

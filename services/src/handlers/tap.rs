@@ -70,24 +70,65 @@ pub async fn capabilities(req: HttpRequest, state: web::Data<AppState>) -> HttpR
     xml(astrolake_vosi::capabilities(&state.capabilities(&req)))
 }
 
-/// `/tables` (VOSI; `detail=min` leaves out the columns).
-pub async fn tables(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let detail_min = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .any(|(k, v)| k.eq_ignore_ascii_case("detail") && v.eq_ignore_ascii_case("min"));
-    xml(astrolake_vosi::tables(
-        &state.served().table_docs,
-        detail_min,
-    ))
+/// `/tables` (VOSI; `detail=min` leaves out the columns; `tables=a,b`,
+/// TAP+'s request for some tables, lists only those, 404 for an unknown one).
+pub async fn tables(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, VosiFailure> {
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let detail_min = param("detail").is_some_and(|v| v.eq_ignore_ascii_case("min"));
+    let tap_plus = tap_plus_client(&req);
+    let served = state.served();
+    let body = match param("tables") {
+        Some(list) => {
+            let names: Vec<&str> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .collect();
+            let docs = astrolake_vosi::select_tables(&served.table_docs, &names)?;
+            astrolake_vosi::tables(&docs, detail_min, tap_plus)
+        }
+        None => astrolake_vosi::tables(&served.table_docs, detail_min, tap_plus),
+    };
+    Ok(xml(body))
+}
+
+/// The XML schema of the `esatapplus` attributes `/tables` writes
+/// (at [`astrolake_vosi::ESA_TAP_PLUS_SCHEMA_PATH`], below the site root).
+pub async fn esa_tap_plus_schema() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/xml; charset=utf-8")
+        .body(astrolake_vosi::ESA_TAP_PLUS_SCHEMA)
 }
 
 /// `/tables/{schema.table}` (VOSI), 404 for an unknown table.
 pub async fn table(
+    req: HttpRequest,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, VosiFailure> {
     let served = state.served();
     let t = astrolake_vosi::find_table(&served.table_docs, &path)?;
-    Ok(xml(astrolake_vosi::table(t)))
+    Ok(xml(astrolake_vosi::table(t, tap_plus_client(&req))))
+}
+
+/// Whether the request comes from a TAP+ client (its `User-Agent`).
+fn tap_plus_client(req: &HttpRequest) -> bool {
+    let ua = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .map(|v| v.to_str().unwrap_or("?"));
+    astrolake_vosi::tap_plus_client(ua)
 }
 
 /// `/examples` (DALI).
