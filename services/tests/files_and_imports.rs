@@ -2,8 +2,9 @@
 //! real binary on 127.0.0.1:
 //!
 //! * `/catalogue/PATH` streams files with checked byte ranges (416 with
-//!   `Content-Range: bytes */SIZE`, no overflow at `u64::MAX`), and its
-//!   errors name no local path;
+//!   `Content-Range: bytes */SIZE`, no overflow at `u64::MAX`), lists a
+//!   directory's visible entries as an HTML index (hidden ones never), and
+//!   its errors name no local path;
 //! * an import checks names; a mounted table whose store is down or whose
 //!   MOC is malformed is left out at start-up with a warning, and the
 //!   server starts;
@@ -194,12 +195,66 @@ async fn catalogue_files_stream_with_checked_ranges_and_name_no_paths() {
     assert_eq!((g.status, &g.body[..]), (206, &local[1000..5000]));
     assert_eq!(g.header("content-length"), "4000");
 
-    // Errors name the requested path, never the catalogue's directory.
+    // Directories: an HTML index of exactly the visible entries (what
+    // fsspec, under hats and LSDB, lists and globs), with relative links and
+    // `/` after subdirectories; asked without the final `/`, a redirect.
     let abs = std::fs::canonicalize(&cat).unwrap();
     let abs = abs.to_string_lossy();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for dir in ["", "gaia", "gaia/gaia_source", "gaia/gaia_source/dataset"] {
+        let slash = if dir.is_empty() { "" } else { "/" };
+        let index = get(&format!("{files}/{dir}{slash}"), None).await;
+        assert_eq!(index.status, 200, "{dir}: {}", index.text());
+        assert!(index.header("content-type").starts_with("text/html"));
+        let page = index.text();
+        let mut links: Vec<String> = page
+            .split("<a href=\"")
+            .skip(1)
+            .map(|l| l[..l.find('"').unwrap()].to_string())
+            .filter(|l| l != "../")
+            .collect();
+        links.sort();
+        let mut want: Vec<String> = std::fs::read_dir(cat.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if e.path().is_dir() {
+                    name + "/"
+                } else {
+                    name
+                }
+            })
+            .collect();
+        want.sort();
+        assert_eq!(links, want, "{dir}: {page}");
+        assert!(!page.contains(abs.as_ref()), "{page}");
+        if !dir.is_empty() {
+            let moved = no_redirects
+                .get(format!("{files}/{dir}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(moved.status().as_u16(), 301, "{dir}");
+            assert_eq!(moved.headers()["location"], format!("/catalogue/{dir}/"));
+        }
+    }
+    for dir in [
+        "gaia/.versions/",
+        "gaia/.staging/",
+        "nope/",
+        "gaia/gaia_source/hats.properties/",
+    ] {
+        let g = get(&format!("{files}/{dir}"), None).await;
+        assert_eq!(g.status, 404, "{dir}: {}", g.text());
+    }
+
+    // Errors name the requested path, never the catalogue's directory.
     for path in [
-        "gaia",
-        "gaia/gaia_source",
         "gaia/gaia_source/nope.parquet",
         "gaia/.versions",
         "gaia/.staging/x",

@@ -7,14 +7,22 @@
 //! does not fit the file is answered 416 with `Content-Range: bytes */SIZE`
 //! (RFC 9110). Errors name the requested path only: the store's own
 //! messages (which carry absolute local paths) go to the server log.
+//!
+//! A directory (`/catalogue/gaia/gaia_source/`) answers an HTML index of
+//! its entries, subdirectories ending in `/`, as web servers list static
+//! trees: fsspec's HTTP file system (under hats and LSDB) lists and globs
+//! a catalogue through these pages. A directory asked without its final
+//! `/` is redirected (301) to it, so relative links resolve in browsers.
+//! Hidden entries are never listed.
 
 use std::ops::Range;
 
 use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use astrolake_catalog::CatalogRoot;
 use futures::TryStreamExt;
-use object_store::{GetOptions, GetRange, ObjectStoreExt};
+use object_store::{GetOptions, GetRange, ObjectMeta, ObjectStoreExt};
 
 use crate::error::FileFailure;
 use crate::state::AppState;
@@ -84,17 +92,30 @@ fn mime(tail: &str) -> &'static str {
     }
 }
 
-/// GET or HEAD one file of the catalogue.
+/// GET or HEAD one file of the catalogue, or a directory's index.
 pub async fn get(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, FileFailure> {
-    let tail = req.match_info().get("tail").unwrap_or("");
+    let asked_path = req.match_info().get("tail").unwrap_or("");
+    let (tail, directory) = match asked_path.strip_suffix('/') {
+        Some(dir) => (dir, true),
+        None => (asked_path, asked_path.is_empty()),
+    };
     // Only plain relative paths: no empty, `.`, `..` or hidden segments
     // (staging directories of ingests in progress, table versions, locks
     // are hidden).
-    if tail.is_empty() || tail.split('/').any(|s| s.is_empty() || s.starts_with('.')) {
-        return Err(FileFailure::NotFound(tail.into()));
+    if !tail.is_empty() && tail.split('/').any(|s| s.is_empty() || s.starts_with('.')) {
+        return Err(FileFailure::NotFound(asked_path.into()));
+    }
+    let root = &state.catalog_root;
+    if directory {
+        return match listing(root, tail).await? {
+            Some(page) => Ok(HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .body(page)),
+            None => Err(FileFailure::NotFound(asked_path.into())),
+        };
     }
     // None: the whole file; Some(None): a Range header we do not take
     // (answered like an unsatisfiable one, with the size).
@@ -102,13 +123,17 @@ pub async fn get(
         .headers()
         .get(header::RANGE)
         .map(|v| v.to_str().ok().and_then(parse_range));
-    let root = &state.catalog_root;
     let path = root.path(tail);
     let store = root.store();
-    let meta = store
-        .head(&path)
-        .await
-        .map_err(|e| FileFailure::of(tail, e))?;
+    let meta = match store.head(&path).await {
+        Ok(meta) => meta,
+        Err(object_store::Error::NotFound { .. }) if is_directory(root, tail).await? => {
+            return Ok(HttpResponse::MovedPermanently()
+                .insert_header((header::LOCATION, format!("{}/", req.path())))
+                .finish());
+        }
+        Err(e) => return Err(FileFailure::of(tail, e)),
+    };
     let size = meta.size;
     let span = match asked {
         None => 0..size,
@@ -173,9 +198,108 @@ pub async fn get(
     Ok(resp.no_chunking(len).streaming(body))
 }
 
+/// The visible entries of directory `rel`: subdirectories (sorted) and
+/// files (sorted, with size and modification time); `None` when there is
+/// none (object stores have no empty directories, so none is there).
+async fn entries(
+    root: &CatalogRoot,
+    rel: &str,
+) -> Result<Option<(Vec<String>, Vec<ObjectMeta>)>, FileFailure> {
+    let listed = root
+        .store()
+        .list_with_delimiter(Some(&root.path(rel)))
+        .await
+        .map_err(|e| FileFailure::of(rel, e))?;
+    let visible = |name: Option<&str>| name.is_some_and(|n| !n.starts_with('.'));
+    let mut dirs: Vec<String> = listed
+        .common_prefixes
+        .iter()
+        .filter(|p| visible(p.filename()))
+        .filter_map(|p| p.filename().map(str::to_string))
+        .collect();
+    let mut files: Vec<ObjectMeta> = listed
+        .objects
+        .into_iter()
+        .filter(|o| visible(o.location.filename()))
+        .collect();
+    if dirs.is_empty() && files.is_empty() {
+        return Ok(None);
+    }
+    dirs.sort();
+    files.sort_by(|a, b| a.location.cmp(&b.location));
+    Ok(Some((dirs, files)))
+}
+
+async fn is_directory(root: &CatalogRoot, rel: &str) -> Result<bool, FileFailure> {
+    Ok(entries(root, rel).await?.is_some())
+}
+
+/// The HTML index of directory `rel` (`""`: the catalogue root), with
+/// links relative to the directory's own URL (which ends in `/`).
+async fn listing(root: &CatalogRoot, rel: &str) -> Result<Option<String>, FileFailure> {
+    let Some((dirs, files)) = entries(root, rel).await? else {
+        return Ok(None);
+    };
+    let title = html_escape(&format!(
+        "/catalogue/{rel}{}",
+        if rel.is_empty() { "" } else { "/" }
+    ));
+    let mut page = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of {title}</title></head>\n\
+         <body><h1>Index of {title}</h1>\n<ul>\n"
+    );
+    if !rel.is_empty() {
+        page += "<li><a href=\"../\">../</a></li>\n";
+    }
+    for d in &dirs {
+        let (href, text) = (href_segment(d), html_escape(d));
+        page += &format!("<li><a href=\"{href}/\">{text}/</a></li>\n");
+    }
+    for f in &files {
+        let name = f.location.filename().unwrap_or_default();
+        let (href, text) = (href_segment(name), html_escape(name));
+        page += &format!(
+            "<li><a href=\"{href}\">{text}</a> {} bytes, {}</li>\n",
+            f.size,
+            f.last_modified
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+    }
+    page += "</ul></body></html>\n";
+    Ok(Some(page))
+}
+
+/// One path segment as a link: percent-encoded outside RFC 3986's
+/// unreserved characters and the sub-delimiters HATS names use (`=`, `,`).
+fn href_segment(name: &str) -> String {
+    let mut out = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~=,".contains(&b) {
+            out.push(b as char);
+        } else {
+            out += &format!("%{b:02X}");
+        }
+    }
+    out
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_are_encoded() {
+        assert_eq!(href_segment("Npix=11.parquet"), "Npix=11.parquet");
+        assert_eq!(href_segment("a b#?%é"), "a%20b%23%3F%25%C3%A9");
+        assert_eq!(html_escape("<a&\"b>"), "&lt;a&amp;&quot;b&gt;");
+    }
 
     #[test]
     fn ranges_parse() {
