@@ -8,7 +8,13 @@
 //!   hard limit, the job list, and astropy reading VOTable (BINARY2,
 //!   BINARY, TABLEDATA), CSV, FITS and Parquet results;
 //! - the served `/availability`, `/capabilities`, `/tables` and UWS job
-//!   documents against the XML schemas inside STILTS' jar, with xmllint.
+//!   documents against the XML schemas inside STILTS' jar, with xmllint,
+//!   `/tables` also as TAP+ clients get it (with `esatapplus:flags`,
+//!   validated with the served `/xml/EsaTapPlus.xsd`);
+//! - astroquery's TapPlus (`astroquery.gaia`'s client): tables, sync and
+//!   async jobs in every output format it offers, uploads, the job list;
+//! - LSDB and hats reading the HATS catalogue over HTTP: LSDB's cone
+//!   search equals the TAP cone row for row, and hats validates it.
 //!
 //! The server is the `astrolake` binary of this build (`cargo build
 //! --workspace --tests` builds it), run as `astrolake serve`.
@@ -148,6 +154,8 @@ fn stilts_schemas(dir: &Path) -> PathBuf {
             "VOSIAvailability-v1.0.xsd",
         ),
         ("http://www.ivoa.net/xml/UWS/v1.0", "UWS-v1.1.xsd"),
+        // Not STILTS': the TAP+ attributes, as the service serves them.
+        ("http://esa.int/xml/EsaTapPlus", "EsaTapPlus.xsd"),
     ] {
         all += &format!("  <xs:import namespace=\"{ns}\" schemaLocation=\"{file}\"/>\n");
     }
@@ -183,14 +191,19 @@ async fn real_clients_against_the_tap_service() {
 
     // The served documents against STILTS' schemas, a UWS job included.
     let schemas = stilts_schemas(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("stilts-xsd"));
+    // A client that names itself, as pyvo, TOPCAT, STILTS and curl do.
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .user_agent("astrolake-conformance/1")
         .build()
         .unwrap();
     let get = |u: String| {
         let http = http.clone();
         async move { http.get(u).send().await.unwrap().text().await.unwrap() }
     };
+    let site = base.trim_end_matches("/tap");
+    let tap_plus_xsd = get(format!("{site}/xml/EsaTapPlus.xsd")).await;
+    std::fs::write(schemas.with_file_name("EsaTapPlus.xsd"), tap_plus_xsd).unwrap();
     for (name, path) in [
         ("availability.xml", "/availability"),
         ("capabilities.xml", "/capabilities"),
@@ -198,7 +211,28 @@ async fn real_clients_against_the_tap_service() {
         ("tables-min.xml", "/tables?detail=min"),
         ("table.xml", "/tables/gaia.hip2"),
     ] {
-        xmllint(&schemas, name, &get(format!("{base}{path}")).await);
+        let doc = get(format!("{base}{path}")).await;
+        assert!(
+            !doc.contains("esatapplus"),
+            "{name} for a plain client: {doc}"
+        );
+        xmllint(&schemas, name, &doc);
+    }
+    // What astroquery's TapPlus gets (its GET requests carry no User-Agent):
+    // the same documents with the TAP+ column flags, still valid.
+    let bare = reqwest::Client::new();
+    for (name, path) in [
+        ("tables-tapplus.xml", "/tables"),
+        (
+            "tables-some-tapplus.xml",
+            "/tables?tables=gaia.hip2,gaia.gaia_source",
+        ),
+        ("table-tapplus.xml", "/tables/gaia.hip2"),
+    ] {
+        let doc = bare.get(format!("{base}{path}")).send().await.unwrap();
+        let doc = doc.text().await.unwrap();
+        assert!(doc.contains("esatapplus:flags=\"1\""), "{name}: {doc}");
+        xmllint(&schemas, name, &doc);
     }
     let created = http
         .post(format!("{base}/async"))
@@ -236,4 +270,29 @@ async fn real_clients_against_the_tap_service() {
         problems.len(),
         problems.join("\n")
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn astroquery_tapplus_against_the_tap_service() {
+    let root = common::real_catalog().await;
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = start(root.url().as_str(), data.path());
+    let work = tempfile::tempdir().unwrap();
+    let summary = common::run_python(
+        "tapplus_client.py",
+        &[&base, &work.path().to_string_lossy()],
+    );
+    eprintln!("TapPlus: {summary}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lsdb_and_hats_read_the_catalogue_over_http() {
+    let root = common::real_catalog().await;
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = start(root.url().as_str(), data.path());
+    let site = base.trim_end_matches("/tap");
+    for (table, id) in [("gaia_source", "source_id"), ("hip2", "hip")] {
+        let summary = common::run_python("lsdb_http.py", &[site, &base, "gaia", table, id]);
+        eprintln!("LSDB gaia.{table}: {summary}");
+    }
 }
