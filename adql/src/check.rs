@@ -1054,15 +1054,12 @@ impl Visitor for Uses<'_, '_> {
         }
         for twj in &s.from {
             for j in &twj.joins {
-                let c = match &j.join_operator {
-                    JoinOperator::Join(c)
-                    | JoinOperator::Inner(c)
-                    | JoinOperator::Left(c)
-                    | JoinOperator::LeftOuter(c)
-                    | JoinOperator::Right(c)
-                    | JoinOperator::RightOuter(c)
-                    | JoinOperator::FullOuter(c) => Some(c),
-                    JoinOperator::CrossJoin(_) => None,
+                let c = match (
+                    &j.join_operator,
+                    crate::sql_ast::join_constraint(&j.join_operator),
+                ) {
+                    (_, Some(c)) => Some(c),
+                    (JoinOperator::CrossJoin(_), _) => None,
                     _ => {
                         self.0.invalid.push(Problem {
                             pos: pos_of(&j.relation),

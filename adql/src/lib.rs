@@ -28,6 +28,7 @@ pub mod error;
 pub mod functions;
 pub mod geometry;
 pub mod limits;
+mod natural;
 pub mod parse;
 mod sql_ast;
 pub mod tables;

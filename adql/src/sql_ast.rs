@@ -9,10 +9,10 @@
 
 use sqlparser::ast::{
     Array, BinaryOperator, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, GroupByExpr, Ident, ObjectName, Query, Select, SelectFlavor, SelectItem,
-    SelectItemQualifiedWildcardKind, SetExpr, TableAlias, TableAliasColumnDef, TableFactor,
-    TableWithJoins, UnaryOperator, Value, ValueWithSpan, WildcardAdditionalOptions, WindowSpec,
-    WindowType,
+    FunctionArguments, GroupByExpr, Ident, JoinConstraint, JoinOperator, ObjectName, Query, Select,
+    SelectFlavor, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, TableAlias,
+    TableAliasColumnDef, TableFactor, TableWithJoins, UnaryOperator, Value, ValueWithSpan,
+    WildcardAdditionalOptions, WindowSpec, WindowType,
 };
 
 /// `name(args…)`.
@@ -251,4 +251,19 @@ pub(crate) fn const_num(e: &Expr) -> Option<f64> {
         _ => None,
     }
     .filter(|x| x.is_finite())
+}
+
+/// The constraint (ON, USING, NATURAL or none) of an inner or outer join,
+/// `None` for cross joins and the join kinds ADQL does not have.
+pub(crate) fn join_constraint(op: &JoinOperator) -> Option<&JoinConstraint> {
+    match op {
+        JoinOperator::Join(c)
+        | JoinOperator::Inner(c)
+        | JoinOperator::Left(c)
+        | JoinOperator::LeftOuter(c)
+        | JoinOperator::Right(c)
+        | JoinOperator::RightOuter(c)
+        | JoinOperator::FullOuter(c) => Some(c),
+        _ => None,
+    }
 }

@@ -22,7 +22,9 @@
 //! 3. **functions**: ADQL functions become DataFusion functions and the
 //!    geometry UDFs of [`crate::udf`]; identifiers take the stored case;
 //! 4. **tables**: names resolve to the registered tables, TOP becomes
-//!    LIMIT.
+//!    LIMIT;
+//! 5. **natural joins**: NATURAL and USING joins between tables become ON
+//!    joins with SQL's join columns ([`crate::natural`]).
 
 use std::collections::HashMap;
 use std::ops::{ControlFlow, Range};
@@ -123,6 +125,7 @@ pub async fn translate(checked: Checked, tables: &Tables) -> Result<Translated> 
     let _ = query.visit(&mut SpatialPass(&mut t));
     let _ = query.visit(&mut Functions(&mut t));
     let _ = query.visit(&mut TablesPass(&mut t));
+    crate::natural::natural_joins(&mut query, tables);
     top_to_limit(&mut query);
     if !t.problems.is_empty() {
         return Err(AdqlError::Invalid(t.problems));
