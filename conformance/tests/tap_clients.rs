@@ -14,7 +14,10 @@
 //! - astroquery's TapPlus (`astroquery.gaia`'s client): tables, sync and
 //!   async jobs in every output format it offers, uploads, the job list;
 //! - LSDB and hats reading the HATS catalogue over HTTP: LSDB's cone
-//!   search equals the TAP cone row for row, and hats validates it.
+//!   search equals the TAP cone row for row, and hats validates it;
+//! - pyvo's registry search (`regsearch`, `get_service`, `get_tables`,
+//!   `get_contact`) on the site's RegTAP tables, each answer checked
+//!   against the records harvested over OAI-PMH.
 //!
 //! The server is the `astrolake` binary of this build (`cargo build
 //! --workspace --tests` builds it), run as `astrolake serve`.
@@ -295,4 +298,17 @@ async fn lsdb_and_hats_read_the_catalogue_over_http() {
         let summary = common::run_python("lsdb_http.py", &[site, &base, "gaia", table, id]);
         eprintln!("LSDB gaia.{table}: {summary}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pyvo_registry_search_finds_the_site_in_its_regtap_tables() {
+    let root = common::real_catalog().await;
+    let data = tempfile::tempdir().unwrap();
+    let (_server, site) = common::serve(
+        root.url().as_str(),
+        data.path(),
+        &[("ASTROLAKE_REGISTRY_WAVEBAND", "[\"optical\"]")],
+    );
+    let summary = common::run_python("pyvo_registry.py", &[&site, &format!("{site}/tap")]);
+    eprintln!("pyvo registry: {summary}");
 }

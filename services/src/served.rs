@@ -1,5 +1,6 @@
 //! What is served from the catalogue's tables (the tables queries name,
-//! `/tables`, `/examples`, the registry records), built from the
+//! `/tables`, `/examples`, the registry records and their RegTAP tables),
+//! built from the
 //! catalogue as a whole and swapped as a whole ([`SharedServed`]) when it
 //! changes; and the one DataFusion runtime all served queries share.
 
@@ -11,6 +12,7 @@ use astrolake_catalog::store::Catalog;
 use astrolake_catalog::CatalogRoot;
 use astrolake_registry::state::State;
 use astrolake_vosi::{Example, TableDoc};
+use datafusion::datasource::MemTable;
 use datafusion::execution::runtime_env::RuntimeEnv;
 
 use crate::config::Config;
@@ -74,9 +76,62 @@ fn query_tables_and_keys(cat: &Catalog) -> (astrolake_adql::Tables, Vec<astrolak
         .iter()
         .map(|(n, e)| (n.clone(), e.description.clone().or(e.title.clone())))
         .collect();
-    let keys = Vec::new();
+    let mut schemas: astrolake_tap::tap_schema::SchemaDescriptions = schemas;
+    schemas.push((
+        astrolake_regtap::SCHEMA.to_string(),
+        Some(format!(
+            "The Registry Relational Schema ({}): the records this site's registry publishes, \
+             searchable as pyvo.regsearch and TOPCAT search registries",
+            astrolake_regtap::DATA_MODEL.1
+        )),
+    ));
+    // The rr tables are described before their rows exist: those come
+    // from the registry records, which list the tables (see `build`).
+    for entry in regtap_entries(&astrolake_regtap::Rows::default())
+        .expect("empty rr tables follow their schema")
+    {
+        tables.add(entry);
+    }
+    let keys = astrolake_regtap::foreign_keys();
     astrolake_tap::tap_schema::add_to(&mut tables, &schemas, &keys);
     (tables, keys)
+}
+
+/// The `rr` tables (RegTAP) holding `rows`.
+fn regtap_entries(rows: &astrolake_regtap::Rows) -> Result<Vec<astrolake_adql::TableEntry>> {
+    astrolake_regtap::batches(rows)?
+        .into_iter()
+        .map(|(t, batch)| {
+            // The columns' metadata travels with them into results.
+            let meta = t.meta();
+            let schema = astrolake_catalog::provider::with_field_metadata(&batch.schema(), &meta);
+            let batch = batch.with_schema(Arc::clone(&schema))?;
+            let provider = MemTable::try_new(schema, vec![vec![batch]])?;
+            Ok(astrolake_adql::TableEntry {
+                schema: astrolake_regtap::SCHEMA.to_string(),
+                name: t.name.to_string(),
+                meta,
+                provider: Arc::new(provider),
+                scanner: None,
+                position: None,
+            })
+        })
+        .collect()
+}
+
+/// The `rr` tables filled from the published records (what OAI-PMH
+/// harvesters get is what RegTAP searches).
+fn fill_regtap(tables: &mut Tables, registry: &astrolake_registry::Registry) -> Result<()> {
+    let records: Vec<String> = registry
+        .records()
+        .iter()
+        .filter_map(|p| p.resource.as_ref().map(|r| r.to_vor(p.dates())))
+        .collect();
+    let rows = astrolake_regtap::rows(records.iter().map(String::as_str))?;
+    for entry in regtap_entries(&rows)? {
+        tables.add(entry);
+    }
+    Ok(())
 }
 
 /// The tables a catalogue serves (with TAP_SCHEMA) and their `/tables`
@@ -104,11 +159,12 @@ pub async fn open(cfg: &Config, root: &CatalogRoot) -> Result<Served> {
 /// records), and the registry state to save once it is served
 /// ([`crate::publish::save_state`]).
 pub async fn build(cfg: &Config, cat: &Catalog) -> Result<(Served, State)> {
-    let (tables, table_docs) = served_tables(cat);
+    let (mut tables, table_docs) = served_tables(cat);
     let names: Vec<String> = table_docs.iter().map(|t| t.qualified()).collect();
     let (registry, state) =
         crate::publish::registry_unsaved(cfg, cat, &table_docs, crate::site::capabilities(cfg))
             .context("publishing the registry records")?;
+    fill_regtap(&mut tables, &registry).context("filling the RegTAP tables")?;
     let examples =
         astrolake_vosi::checked_examples(astrolake_vosi::default_examples(&names), &tables).await;
     Ok((

@@ -92,6 +92,9 @@ pub fn capabilities_config(
         })
         .collect();
     let mut c = CapabilitiesConfig::new(base_url, &formats);
+    // The rr schema (RegTAP) holds the site's registry records.
+    let (id, name) = astrolake_regtap::DATA_MODEL;
+    c.data_models.push((id.to_string(), name.to_string()));
     c.retention_period = Some(retention);
     c.execution_duration = Some(execution_duration);
     c.output_limit = Some(DataLimit {

@@ -286,7 +286,8 @@ fn table_body(
     tap_plus: bool,
 ) {
     let mut attrs = root_attrs.to_vec();
-    attrs.push(("type", "output"));
+    // A table of the service (VODataService's `output` is a query's result).
+    attrs.push(("type", "base_table"));
     d.start(tag, &attrs);
     d.elem("name", &[], &t.qualified());
     d.opt_elem("title", t.title.as_deref());

@@ -351,7 +351,7 @@ fn tables_validate() {
     assert!(full.contains("<flag>indexed</flag>"));
     assert!(full.contains("<flag>nullable</flag>"));
     assert_eq!(full.matches("<schema>").count(), 2);
-    assert!(full.contains("<table type=\"output\">"));
+    assert!(full.contains("<table type=\"base_table\">"));
 
     // Special characters survive, unescaped by a parser.
     let t = texts(&full);
