@@ -836,7 +836,8 @@ pub fn field_kind(datatype: &str, xtype: Option<&str>, arraysize: Option<&str>) 
         Some("point") | Some("adql:point") => return Kind::Point,
         Some("circle") | Some("adql:circle") => return Kind::Circle,
         Some("polygon") | Some("adql:polygon") => return Kind::Polygon,
-        Some("adql:region") | Some("region") | Some("moc") => return Kind::Any,
+        Some("moc") => return Kind::Moc,
+        Some("adql:region") | Some("region") => return Kind::Any,
         _ => {}
     }
     match datatype {

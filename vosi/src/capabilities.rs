@@ -212,6 +212,10 @@ fn language_features(adql_conditional: bool) -> Vec<FeatureList> {
         (adql("conditional"), function_names(Feature::Conditional)),
         (adql("unit"), function_names(Feature::Unit)),
         (adql("offset"), plain(&["OFFSET"])),
+        (
+            "ivo://org.gavo.dc/std/exts#extra-adql-keywords".to_string(),
+            function_names(Feature::Moc),
+        ),
     ];
     if !adql_conditional {
         out.retain(|(t, _)| !t.ends_with("-conditional"));

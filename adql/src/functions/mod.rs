@@ -30,6 +30,8 @@ pub enum Kind {
     Geom,
     /// A double array (not a geometry).
     Array,
+    /// A MOC (ASCII, as `MOC(…)` gives and `xtype="moc"` columns hold).
+    Moc,
     /// Anything.
     Any,
 }
@@ -61,6 +63,7 @@ impl Kind {
             Kind::Polygon => "a POLYGON",
             Kind::Geom => "a geometry",
             Kind::Array => "an array",
+            Kind::Moc => "a MOC",
             Kind::Any => "a value",
         }
     }
@@ -81,6 +84,9 @@ pub enum Feature {
     Unit,
     /// `ivo://ivoa.net/std/TAPRegExt#features-udf`.
     Udf,
+    /// `ivo://org.gavo.dc/std/exts#extra-adql-keywords` (GAVO DaCHS's
+    /// extensions, of which pyvo's spatial registry search needs `MOC`).
+    Moc,
 }
 
 /// One overload of a function.
@@ -292,16 +298,35 @@ pub static FUNCTIONS: &[FunctionDef] = &[
     ),
     g(
         "CONTAINS",
-        &[o(&[Geom, Geom], Num)],
+        &[
+            o(&[Geom, Geom], Num),
+            o(&[Geom, Moc], Num),
+            o(&[Moc, Geom], Num),
+            o(&[Moc, Moc], Num),
+        ],
         &[Func::Contains, Func::InCircle, Func::InGeom],
-        "1 if the first geometry lies within the second",
+        "1 if the first geometry (or MOC) lies within the second",
     ),
     g(
         "INTERSECTS",
-        &[o(&[Geom, Geom], Num)],
+        &[
+            o(&[Geom, Geom], Num),
+            o(&[Geom, Moc], Num),
+            o(&[Moc, Geom], Num),
+            o(&[Moc, Moc], Num),
+        ],
         &[Func::Intersects, Func::InGeom],
         "1 if the geometries overlap",
     ),
+    FunctionDef {
+        udfs: &[Func::Moc],
+        ..f(
+            "MOC",
+            &[o(&[Str], Moc), o(&[Num, Geom], Moc)],
+            Feature::Moc,
+            "a MOC from its ASCII form, or the cells of an order a geometry touches",
+        )
+    },
     g(
         "DISTANCE",
         &[o(&[Point, Point], Num), o(&[Num, Num, Num, Num], Num)],

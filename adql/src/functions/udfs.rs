@@ -63,11 +63,13 @@ pub enum Func {
     IntervalOverlaps,
     /// `ivo_hashlist_has(hashlist, item)` → Int32.
     HashlistHas,
+    /// `adql_moc(text)` or `adql_moc(order, geometry)` → Utf8 ASCII MOC.
+    Moc,
 }
 
 impl Func {
     /// All functions, in registration order.
-    pub const ALL: [Func; 28] = [
+    pub const ALL: [Func; 29] = [
         Func::Point,
         Func::Circle,
         Func::Box,
@@ -96,6 +98,7 @@ impl Func {
         Func::NoCaseMatch,
         Func::IntervalOverlaps,
         Func::HashlistHas,
+        Func::Moc,
     ];
 
     /// The SQL name the UDF is registered under.
@@ -129,6 +132,7 @@ impl Func {
             Func::NoCaseMatch => "ivo_nocasematch",
             Func::IntervalOverlaps => "ivo_interval_overlaps",
             Func::HashlistHas => "ivo_hashlist_has",
+            Func::Moc => "adql_moc",
         }
     }
 

@@ -27,6 +27,7 @@ mod columns;
 mod constructors;
 mod epoch;
 mod healpix;
+mod moc;
 mod predicates;
 mod registry;
 mod strings;

@@ -18,6 +18,9 @@ use crate::functions::Func;
 // Predicates and measures.
 
 pub(super) fn predicate(f: Func, a: &[ColumnarValue], n: usize) -> Result<ArrayRef> {
+    if a.iter().any(super::moc::holds_moc) {
+        return super::moc::relation(f, a, n);
+    }
     let [g1, g2] = geom_cols::<2>(f, a)?;
     if g1.is_null_const() || g2.is_null_const() {
         return Ok(new_null_array(&DataType::Int32, n));
@@ -139,6 +142,9 @@ pub(super) fn in_circle(a: &[ColumnarValue], n: usize) -> Result<ArrayRef> {
 }
 
 pub(super) fn in_geom(f: Func, a: &[ColumnarValue], n: usize) -> Result<ArrayRef> {
+    if a.len() == 3 && super::moc::holds_moc(&a[2]) {
+        return super::moc::point_in(f, a, n);
+    }
     let [lon, lat] = f64_cols::<2>(&a[..2])?;
     let [g] = geom_cols::<1>(f, &a[2..])?;
     if let GeomCol::Const(Some(p)) = &g {

@@ -128,6 +128,7 @@ impl ScalarUDFImpl for AdqlUdf {
             Func::EpochProp | Func::EpochPropPos => epoch_prop(f, a, n)?,
             Func::HasWord | Func::HashlistHas => word_match(f, a, n)?,
             Func::NoCaseMatch => nocasematch(a, n)?,
+            Func::Moc => super::moc::moc_of(f, a, n)?,
             Func::IntervalOverlaps => {
                 let c = f64_cols::<4>(a)?;
                 map_prim::<4, Float64Type, Int32Type>(&c, n, |[l1, h1, l2, h2]| {

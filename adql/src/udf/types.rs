@@ -107,6 +107,7 @@ impl Func {
             Func::HealpixCenter => vec![vec![I, I]],
             Func::EpochProp | Func::EpochPropPos => vec![vec![N; 8]],
             Func::HasWord | Func::NoCaseMatch | Func::HashlistHas => vec![vec![S, S]],
+            Func::Moc => vec![vec![S], vec![I, G]],
         }
     }
 
@@ -149,6 +150,7 @@ impl Func {
             Func::NoCaseMatch => "ivo_nocasematch(value, pattern)",
             Func::IntervalOverlaps => "ivo_interval_overlaps(low1, high1, low2, high2)",
             Func::HashlistHas => "ivo_hashlist_has(hashlist, item)",
+            Func::Moc => "MOC(ascii_moc) or MOC(order, geometry)",
         }
     }
 
@@ -206,7 +208,7 @@ impl Func {
             Func::Distance | Func::DistanceGeom | Func::Area | Func::Coord1 | Func::Coord2 => {
                 DataType::Float64
             }
-            Func::Coordsys => DataType::Utf8,
+            Func::Coordsys | Func::Moc => DataType::Utf8,
             Func::Cell | Func::HealpixIndex => DataType::Int64,
             Func::ConeCells => {
                 DataType::List(Arc::new(Field::new_list_field(DataType::Int64, true)))
