@@ -231,4 +231,16 @@ service = pyvo.dal.TAPService(tap_url)
 rr = service.search("SELECT table_name FROM TAP_SCHEMA.tables WHERE schema_name = 'rr'").to_table()
 assert len(rr) == 18, list(rr["table_name"])
 assert "rr.stc_spatial" in [t.name for t in vosi], "rr tables are not in /tables"
+# RegTAP 1.2 §8: the rr schema carries the data model id as its utype, in
+# TAP_SCHEMA and in /tables, and every rr column has std = 1.
+REGTAP_UTYPE = "ivo://ivoa.net/std/regtap#1.2"
+u = service.search("SELECT utype FROM TAP_SCHEMA.schemas WHERE schema_name = 'rr'").to_table()
+assert list(u["utype"]) == [REGTAP_UTYPE], list(u["utype"])
+n = service.search("SELECT COUNT(*) AS n FROM TAP_SCHEMA.columns "
+                   "WHERE table_name LIKE 'rr.%' AND std <> 1").to_table()
+assert int(n["n"][0]) == 0, int(n["n"][0])
+with urllib.request.urlopen(tap_url + "/tables") as r:
+    tableset = ET.fromstring(r.read())
+rr_schema = [sc for sc in tableset.findall("schema") if sc.findtext("name") == "rr"]
+assert [sc.findtext("utype") for sc in rr_schema] == [REGTAP_UTYPE], "rr utype in /tables"
 print(json.dumps(summary))

@@ -74,17 +74,14 @@ fn query_tables_and_keys(cat: &Catalog) -> (astrolake_adql::Tables, Vec<astrolak
         .manifest()
         .schemas
         .iter()
-        .map(|(n, e)| (n.clone(), e.description.clone().or(e.title.clone())))
+        .map(|(n, e)| astrolake_tap::tap_schema::SchemaInfo {
+            name: n.clone(),
+            description: e.description.clone().or(e.title.clone()),
+            ..Default::default()
+        })
         .collect();
     let mut schemas: astrolake_tap::tap_schema::SchemaDescriptions = schemas;
-    schemas.push((
-        astrolake_regtap::SCHEMA.to_string(),
-        Some(format!(
-            "The Registry Relational Schema ({}): the records this site's registry publishes, \
-             searchable as pyvo.regsearch and TOPCAT search registries",
-            astrolake_regtap::DATA_MODEL.1
-        )),
-    ));
+    schemas.push(regtap_schema());
     // The rr tables are described before their rows exist: those come
     // from the registry records, which list the tables (see `build`).
     for entry in regtap_entries(&astrolake_regtap::Rows::default())
@@ -95,6 +92,21 @@ fn query_tables_and_keys(cat: &Catalog) -> (astrolake_adql::Tables, Vec<astrolak
     let keys = astrolake_regtap::foreign_keys();
     astrolake_tap::tap_schema::add_to(&mut tables, &schemas, &keys);
     (tables, keys)
+}
+
+/// The `rr` schema: RegTAP asks for its utype (the data model id, lower
+/// case) in TAP_SCHEMA and `/tables`, and `std` = 1 on its columns.
+fn regtap_schema() -> astrolake_tap::tap_schema::SchemaInfo {
+    astrolake_tap::tap_schema::SchemaInfo {
+        name: astrolake_regtap::SCHEMA.to_string(),
+        description: Some(format!(
+            "The Registry Relational Schema ({}): the records this site's registry publishes, \
+             searchable as pyvo.regsearch and TOPCAT search registries",
+            astrolake_regtap::DATA_MODEL.1
+        )),
+        utype: Some(astrolake_regtap::DATA_MODEL.0.to_ascii_lowercase()),
+        standard: true,
+    }
 }
 
 /// The `rr` tables (RegTAP) holding `rows`.
@@ -139,7 +151,12 @@ fn fill_regtap(tables: &mut Tables, registry: &astrolake_registry::Registry) -> 
 pub fn served_tables(cat: &Catalog) -> (astrolake_adql::Tables, Vec<astrolake_vosi::TableDoc>) {
     let (tables, keys) = query_tables_and_keys(cat);
     let keys = astrolake_tap::tap_schema::with_own_keys(&keys);
-    let table_docs = astrolake_vosi::table_docs(&tables, Some(cat.manifest()), &keys);
+    let mut table_docs = astrolake_vosi::table_docs(&tables, Some(cat.manifest()), &keys);
+    let rr = regtap_schema();
+    for d in table_docs.iter_mut().filter(|d| d.schema == rr.name) {
+        d.schema_description = rr.description.clone();
+        d.schema_utype = rr.utype.clone();
+    }
     (tables, table_docs)
 }
 

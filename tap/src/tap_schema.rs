@@ -219,8 +219,24 @@ pub fn with_own_keys(keys: &[ForeignKey]) -> Vec<ForeignKey> {
     keys.iter().cloned().chain(own).collect()
 }
 
-/// Schema descriptions for TAP_SCHEMA.schemas.
-pub type SchemaDescriptions = Vec<(String, Option<String>)>;
+/// What TAP_SCHEMA.schemas says about one schema besides its tables.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SchemaInfo {
+    /// The schema name.
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Its utype (the data model a standard schema implements, e.g.
+    /// RegTAP's `ivo://ivoa.net/std/regtap#1.2` for `rr`).
+    pub utype: Option<String>,
+    /// Whether its tables and columns are defined by a standard (`std` = 1
+    /// in TAP_SCHEMA.columns, as for TAP_SCHEMA's own).
+    pub standard: bool,
+}
+
+/// The schemas TAP_SCHEMA.schemas describes (those not listed get only
+/// their name).
+pub type SchemaDescriptions = Vec<SchemaInfo>;
 
 /// The metadata of the TAP_SCHEMA tables themselves.
 pub fn own_metadata() -> Vec<(String, TableMeta)> {
@@ -317,18 +333,17 @@ pub fn add_to(tables: &mut Tables, schemas: &SchemaDescriptions, keys: &[Foreign
         .iter()
         .enumerate()
         .map(|(k, s_name)| {
+            let info = schemas.iter().find(|i| i.name == *s_name);
             let d = if s_name == SCHEMA {
                 Some(
                     "The TAP 1.1 metadata schema: the tables and columns of this service"
                         .to_string(),
                 )
             } else {
-                schemas
-                    .iter()
-                    .find(|(n, _)| n == s_name)
-                    .and_then(|(_, d)| d.clone())
+                info.and_then(|i| i.description.clone())
             };
-            vec![s(s_name.clone()), V::S(None), V::S(d), i(k as i32)]
+            let utype = info.and_then(|i| i.utype.clone());
+            vec![s(s_name.clone()), V::S(utype), V::S(d), i(k as i32)]
         })
         .collect();
     let table_rows: Vec<Vec<V>> = described
@@ -355,7 +370,7 @@ pub fn add_to(tables: &mut Tables, schemas: &SchemaDescriptions, keys: &[Foreign
             let size = V::I(size);
             let idx = entry.as_ref().is_some_and(|e| indexed(e, &f.name));
             let hidden = f.name == astrolake_catalog::healpix::HEALPIX_COLUMN;
-            let std = sc == SCHEMA;
+            let std = sc == SCHEMA || schemas.iter().any(|i| i.standard && i.name == *sc);
             column_rows.push(vec![
                 s(format!("{sc}.{t}")),
                 s(astrolake_adql::check::adql_name(&f.name)),

@@ -50,8 +50,35 @@ async fn tap_schema_describes_the_catalogue_and_itself() {
     let mut tables = Tables::from_catalog(&cat);
     astrolake_tap::tap_schema::add_to(
         &mut tables,
-        &vec![("gaia".to_string(), Some("Synthetic Gaia".to_string()))],
+        &vec![astrolake_tap::tap_schema::SchemaInfo {
+            name: "gaia".to_string(),
+            description: Some("Synthetic Gaia".to_string()),
+            utype: Some("ivo://example.org/std/synth#1".to_string()),
+            standard: true,
+        }],
         &[],
+    );
+
+    // The schema's utype, and std = 1 on the columns of a standard schema.
+    let s = rows(
+        "SELECT utype, description FROM TAP_SCHEMA.schemas WHERE schema_name = 'gaia'",
+        &tables,
+    )
+    .await;
+    assert_eq!(strings(&s, 0), ["ivo://example.org/std/synth#1"]);
+    assert_eq!(strings(&s, 1), ["Synthetic Gaia"]);
+    let s = rows(
+        "SELECT COUNT(*) FROM TAP_SCHEMA.columns WHERE table_name = 'gaia.gaia_source' AND std = 0",
+        &tables,
+    )
+    .await;
+    assert_eq!(
+        s[0].column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap()
+            .value(0),
+        0
     );
 
     let t = rows(

@@ -41,6 +41,8 @@ pub struct TableDoc {
     pub schema_title: Option<String>,
     /// Schema description.
     pub schema_description: Option<String>,
+    /// Schema utype (the data model a standard schema implements).
+    pub schema_utype: Option<String>,
     /// Table name, unqualified, e.g. `gaia_source`.
     pub name: String,
     /// Table title.
@@ -128,6 +130,7 @@ pub fn table_docs(
                 schema: e.schema.clone(),
                 schema_title: schema_entry.and_then(|s| s.title.clone()),
                 schema_description,
+                schema_utype: None,
                 name: e.name.clone(),
                 title: None,
                 description,
@@ -375,10 +378,12 @@ pub fn write_tableset(
         let members: Vec<&TableDoc> = entries.iter().filter(|t| t.schema == s).collect();
         let title = members.iter().find_map(|t| t.schema_title.as_deref());
         let description = members.iter().find_map(|t| t.schema_description.as_deref());
+        let utype = members.iter().find_map(|t| t.schema_utype.as_deref());
         d.start("schema", &[]);
         d.elem("name", &[], s);
         d.opt_elem("title", title);
         d.opt_elem("description", description);
+        d.opt_elem("utype", utype);
         for t in members {
             table_body(d, "table", &[], t, !detail_min, tap_plus);
         }

@@ -126,6 +126,7 @@ fn sample_tables() -> Vec<TableDoc> {
         schema: "gaia".into(),
         schema_title: Some("Gaia DR3 & 2MASS".into()),
         schema_description: Some(SPECIAL.into()),
+        schema_utype: Some("ivo://example.org/std/synth#1".into()),
         name: "gaia_source".into(),
         title: Some("Gaia sources".into()),
         description: Some(format!("The sources: {SPECIAL}")),
@@ -191,6 +192,7 @@ fn sample_tables() -> Vec<TableDoc> {
         schema: "TAP_SCHEMA".into(),
         schema_title: None,
         schema_description: Some("The TAP 1.1 metadata schema".into()),
+        schema_utype: None,
         name: "schemas".into(),
         title: None,
         description: Some("Schemas of this service".into()),
@@ -344,6 +346,10 @@ fn tables_validate() {
     validate("tables-min.xml", &min);
     assert!(full.contains("<column>") && !min.contains("<column>"));
     assert!(min.contains("<name>gaia.gaia_source</name>"));
+    assert!(
+        full.contains("<utype>ivo://example.org/std/synth#1</utype>"),
+        "{full}"
+    );
     assert!(full.contains(
         "<dataType xsi:type=\"vs:VOTableType\" arraysize=\"2\" extendedType=\"point\">double</dataType>"
     ));
