@@ -5,7 +5,7 @@
 //! `1 = CONTAINS(MOC(6, CIRCLE(…)), coverage)`).
 //!
 //! A string argument of CONTAINS or INTERSECTS is a MOC when it starts
-//! with a digit (an order), STC-S otherwise. A geometry compared with a MOC
+//! with an order and a slash, STC-S or DALI text otherwise. A geometry compared with a MOC
 //! is turned into a MOC at the MOC's order (at least [`GEOM_DEPTH`]): the
 //! cells it touches when it must lie within the MOC or meet it, the cells
 //! wholly inside it when the MOC must lie within it, so CONTAINS gives no
@@ -38,8 +38,12 @@ type Smoc = RangeMOC<u64, Hpx<u64>>;
 /// (order 10: cells of 3.4 arcmin).
 pub(super) const GEOM_DEPTH: u8 = 10;
 
+/// An ASCII MOC starts with an order and a slash (`3/…`); STC-S starts
+/// with a word and DALI's text form (`10 20 0.5`) has no slash.
 fn looks_like_moc(s: &str) -> bool {
-    s.trim_start().starts_with(|c: char| c.is_ascii_digit())
+    let s = s.trim_start();
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0 && s[digits..].trim_start().starts_with('/')
 }
 
 /// Parse an ASCII MOC.
@@ -173,13 +177,10 @@ pub(super) fn holds_moc(cv: &ColumnarValue) -> bool {
             | ScalarValue::Utf8View(Some(s)),
         ) => looks_like_moc(s),
         ColumnarValue::Array(a) if is_str(a.data_type()) => {
-            cast(a, &DataType::Utf8).ok().is_some_and(|s| {
-                s.as_string::<i32>()
-                    .iter()
-                    .flatten()
-                    .next()
-                    .is_some_and(looks_like_moc)
-            })
+            // Any MOC among the rows: [`relation`] reads STC-S rows too.
+            cast(a, &DataType::Utf8)
+                .ok()
+                .is_some_and(|s| s.as_string::<i32>().iter().flatten().any(looks_like_moc))
         }
         _ => false,
     }
@@ -422,5 +423,14 @@ mod tests {
         assert_eq!(v, [Some(1), Some(0), None]);
         let e = err("SELECT adql_contains(adql_point(10, -80), m) FROM (VALUES ('0/8-11'), ('1/x')) AS t(m)").await;
         assert!(e.contains("not an ASCII MOC"), "{e}");
+        // STC-S, DALI text and MOCs in one column, in any order.
+        let v = column(
+            "SELECT adql_contains(adql_point(10, -80), m) FROM \
+             (VALUES ('CIRCLE ICRS 10 -80 1'), ('0/0-3'), ('10 -80 0.5'), ('0/8-11'), ('10 80 0.5')) AS t(m)",
+            0,
+        )
+        .await;
+        let v: Vec<_> = v.iter().map(i32_of).collect();
+        assert_eq!(v, [Some(1), Some(0), Some(1), Some(1), Some(0)]);
     }
 }
