@@ -11,11 +11,12 @@
 //! wholly inside it when the MOC must lie within it, so CONTAINS gives no
 //! false positive; a point is tested exactly.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Int32Array, StringBuilder};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Float64Type};
+use arrow::datatypes::DataType;
 use datafusion::common::{exec_err, Result, ScalarValue};
 use datafusion::logical_expr::ColumnarValue;
 use moc::deser::ascii::{from_ascii_ivoa, to_ascii_ivoa};
@@ -26,8 +27,8 @@ use moc::moc::{
 };
 use moc::qty::Hpx;
 
-use super::columns::{f64_cols, geom_err, I64Col};
-use super::types::{geom_type, is_list, is_str};
+use super::columns::{f64_cols, geom_err, GeomCol, I64Col, StrCol};
+use super::types::is_str;
 use crate::functions::Func;
 use crate::geometry::{self, Geom, Prepared};
 
@@ -97,75 +98,52 @@ fn cells_of(g: &Geom, depth: u8, selection: CellSelection) -> Smoc {
 }
 
 /// One side of a comparison.
+#[derive(Clone)]
 enum Region {
     Moc(Smoc),
-    Geom(Geom),
+    Geom(Prepared),
 }
 
-/// A region argument: constant (read once) or one value per row.
+/// A region argument: constant (read once), a string column (each row a
+/// MOC, STC-S or DALI text) or a DALI geometry column.
 enum RegionCol {
     Const(Option<Region>),
-    Rows(ArrayRef),
+    Text(StrCol),
+    Geom(GeomCol),
 }
 
 impl RegionCol {
     fn new(f: Func, cv: &ColumnarValue) -> Result<RegionCol> {
-        match cv {
-            ColumnarValue::Scalar(s) => {
-                let a = s.to_array()?;
-                Ok(RegionCol::Const(read(f, &a, 0)?))
-            }
-            ColumnarValue::Array(a) => Ok(RegionCol::Rows(Arc::clone(a))),
-        }
-    }
-
-    fn get(&self, f: Func, i: usize) -> Result<Option<std::borrow::Cow<'_, Region>>> {
-        match self {
-            RegionCol::Const(r) => Ok(r.as_ref().map(std::borrow::Cow::Borrowed)),
-            RegionCol::Rows(a) => Ok(read(f, a, i)?.map(std::borrow::Cow::Owned)),
-        }
-    }
-}
-
-impl Clone for Region {
-    fn clone(&self) -> Self {
-        match self {
-            Region::Moc(m) => Region::Moc(m.clone()),
-            Region::Geom(g) => Region::Geom(g.clone()),
-        }
-    }
-}
-
-/// Row `i` of a string (MOC or STC-S) or DALI list column.
-fn read(f: Func, a: &ArrayRef, i: usize) -> Result<Option<Region>> {
-    if a.is_null(i) {
-        return Ok(None);
-    }
-    let t = a.data_type();
-    if is_str(t) {
-        let s = cast(a, &DataType::Utf8)?;
-        let s = s.as_string::<i32>().value(i).to_string();
-        return if looks_like_moc(&s) {
-            parse(f, &s).map(|m| Some(Region::Moc(m)))
+        let rows = if is_str(&cv.data_type()) {
+            RegionCol::Text(StrCol::new(cv)?)
         } else {
-            geometry::parse_geom_text(&s)
-                .map(|g| Some(Region::Geom(g)))
-                .map_err(|e| geom_err(f, e))
+            RegionCol::Geom(GeomCol::new(f, cv)?)
         };
-    }
-    if is_list(t) {
-        let l = cast(a, &geom_type())?;
-        let l = l.as_list::<i32>();
-        let v = l.value(i);
-        let v = v.as_primitive::<Float64Type>();
-        if v.null_count() > 0 {
-            return Ok(None);
+        match cv {
+            ColumnarValue::Scalar(_) => Ok(RegionCol::Const(rows.get(f, 0)?.map(Cow::into_owned))),
+            ColumnarValue::Array(_) => Ok(rows),
         }
-        return Geom::from_dali(v.values())
-            .map(|g| Some(Region::Geom(g)))
-            .map_err(|e| geom_err(f, e));
     }
-    exec_err!("{}: a region cannot be {t}", f.adql_name())
+
+    /// Row `i` (borrowed for constants).
+    fn get(&self, f: Func, i: usize) -> Result<Option<Cow<'_, Region>>> {
+        match self {
+            RegionCol::Const(r) => Ok(r.as_ref().map(Cow::Borrowed)),
+            RegionCol::Text(t) => match t.get(i) {
+                None => Ok(None),
+                Some(s) if looks_like_moc(s) => {
+                    parse(f, s).map(|m| Some(Cow::Owned(Region::Moc(m))))
+                }
+                Some(s) => geometry::parse_geom_text(s)
+                    .and_then(|g| Prepared::new(&g))
+                    .map(|p| Some(Cow::Owned(Region::Geom(p))))
+                    .map_err(|e| geom_err(f, e)),
+            },
+            RegionCol::Geom(g) => Ok(g
+                .get(f, i)?
+                .map(|p| Cow::Owned(Region::Geom(p.into_owned())))),
+        }
+    }
 }
 
 /// Whether an argument holds MOCs (then [`relation`] compares it).
@@ -187,13 +165,13 @@ pub(super) fn holds_moc(cv: &ColumnarValue) -> bool {
 }
 
 /// `a` within `b` (`contains`) or `a` meeting `b`, one of them a MOC.
-fn compare(contains: bool, a: &Region, b: &Region) -> Result<bool, geometry::GeomError> {
+fn compare(contains: bool, a: &Region, b: &Region) -> bool {
     let depth = |m: &Smoc| m.depth_max().max(GEOM_DEPTH);
     let meets = |x: &Smoc, y: &Smoc| !x.and(y).is_empty();
     // Not `x.minus(y).is_empty()`: the moc crate's (0.19) streaming minus
     // loses ranges of `x` that `y` does not meet.
     let within = |x: &Smoc, y: &Smoc| x.and(y).moc_ranges() == x.moc_ranges();
-    Ok(match (a, b) {
+    match (a, b) {
         (Region::Moc(x), Region::Moc(y)) => {
             if contains {
                 within(x, y)
@@ -201,18 +179,16 @@ fn compare(contains: bool, a: &Region, b: &Region) -> Result<bool, geometry::Geo
                 meets(x, y)
             }
         }
-        (Region::Geom(Geom::Point { lon, lat }), Region::Moc(m)) => {
-            m.is_in(lon.to_radians(), lat.to_radians())
-        }
-        (Region::Moc(m), Region::Geom(Geom::Point { lon, lat })) => {
+        (Region::Geom(p), Region::Moc(m)) if is_point(p) => point_in_moc(p, m),
+        (Region::Moc(m), Region::Geom(p)) if is_point(p) => {
             if contains {
                 m.is_empty()
             } else {
-                m.is_in(lon.to_radians(), lat.to_radians())
+                point_in_moc(p, m)
             }
         }
         (Region::Geom(g), Region::Moc(m)) => {
-            let cells = cells_of(g, depth(m), CellSelection::All);
+            let cells = cells_of(g.geom(), depth(m), CellSelection::All);
             if contains {
                 within(&cells, m)
             } else {
@@ -221,20 +197,31 @@ fn compare(contains: bool, a: &Region, b: &Region) -> Result<bool, geometry::Geo
         }
         (Region::Moc(m), Region::Geom(g)) => {
             if contains {
-                within(m, &cells_of(g, depth(m), CellSelection::Inside))
+                within(m, &cells_of(g.geom(), depth(m), CellSelection::Inside))
             } else {
-                meets(m, &cells_of(g, depth(m), CellSelection::All))
+                meets(m, &cells_of(g.geom(), depth(m), CellSelection::All))
             }
         }
         (Region::Geom(x), Region::Geom(y)) => {
-            let (x, y) = (Prepared::new(x)?, Prepared::new(y)?);
             if contains {
-                x.within(&y)
+                x.within(y)
             } else {
-                x.intersects(&y)
+                x.intersects(y)
             }
         }
-    })
+    }
+}
+
+fn is_point(p: &Prepared) -> bool {
+    matches!(p.geom(), Geom::Point { .. })
+}
+
+/// A point (tested exactly) within a MOC.
+fn point_in_moc(p: &Prepared, m: &Smoc) -> bool {
+    match *p.geom() {
+        Geom::Point { lon, lat } => m.is_in(lon.to_radians(), lat.to_radians()),
+        _ => false,
+    }
 }
 
 /// CONTAINS (`f` = `Contains`) or INTERSECTS of two regions, one a MOC.
@@ -244,8 +231,7 @@ pub(super) fn relation(f: Func, a: &[ColumnarValue], n: usize) -> Result<ArrayRe
     for i in 0..n {
         match (x.get(f, i)?, y.get(f, i)?) {
             (Some(p), Some(q)) => {
-                let r = compare(f == Func::Contains, &p, &q).map_err(|e| geom_err(f, e))?;
-                out.append_value(i32::from(r));
+                out.append_value(i32::from(compare(f == Func::Contains, &p, &q)));
             }
             _ => out.append_null(),
         }
@@ -261,9 +247,10 @@ pub(super) fn point_in(f: Func, a: &[ColumnarValue], n: usize) -> Result<ArrayRe
     for i in 0..n {
         match (lon.get(i), lat.get(i), m.get(f, i)?) {
             (Some(x), Some(y), Some(r)) => {
-                let p = Region::Geom(Geom::point(x, y).map_err(|e| geom_err(f, e))?);
-                let v = compare(true, &p, &r).map_err(|e| geom_err(f, e))?;
-                out.append_value(i32::from(v));
+                let p = Geom::point(x, y)
+                    .and_then(|g| Prepared::new(&g))
+                    .map_err(|e| geom_err(f, e))?;
+                out.append_value(i32::from(compare(true, &Region::Geom(p), &r)));
             }
             _ => out.append_null(),
         }
@@ -302,7 +289,7 @@ pub(super) fn moc_of(f: Func, a: &[ColumnarValue], n: usize) -> Result<ArrayRef>
                         }
                         let m = match r.as_ref() {
                             Region::Moc(m) => m.degraded(d as u8),
-                            Region::Geom(g) => cells_of(g, d as u8, CellSelection::All),
+                            Region::Geom(g) => cells_of(g.geom(), d as u8, CellSelection::All),
                         };
                         out.append_value(ascii(&m));
                     }
